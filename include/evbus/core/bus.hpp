@@ -1,0 +1,237 @@
+#ifndef EVBUS_CORE_BUS_HPP
+#define EVBUS_CORE_BUS_HPP
+
+/// @file
+/// @brief evbus::basic_bus and evbus::bus: typed publish/subscribe over any number of event types.
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "../config.hpp"
+#include "../queue/async_queue.hpp"
+#include "../queue/queue_stats.hpp"
+#include "bus_config.hpp"
+#include "handler_list.hpp"
+#include "subscription.hpp"
+#include "threading.hpp"
+#include "type_index.hpp"
+
+namespace evbus {
+
+/// @brief Event bus over any event types, with a threading policy (multi_thread or single_thread).
+///
+/// publish() calls the handlers of the event's exact type on the caller's
+/// thread, highest priority first, ties in subscription order. post() queues
+/// the event (from any thread, for multi_thread) and dispatch() delivers queued
+/// events on the thread that calls it, in each producer's order across types.
+template<typename Threading>
+class basic_bus {
+    using list_type = detail::handler_list<Threading>;
+    using slot_type = typename Threading::template atomic<list_type *>;
+
+    /// Slots indexed by detail::type_index, in one allocation. Tables only grow;
+    /// replaced ones are kept until the bus dies, so readers never need to pin them.
+    struct lookup_table {
+        std::size_t size;
+
+        [[nodiscard]] slot_type *slots() noexcept { return reinterpret_cast<slot_type *>(this + 1); }
+
+        [[nodiscard]] static lookup_table *make(std::size_t count) {
+            void *memory = ::operator new(sizeof(lookup_table) + count * sizeof(slot_type));
+            auto *table = ::new(memory) lookup_table{count};
+            for(std::size_t i = 0; i < count; ++i) {
+                ::new(static_cast<void *>(table->slots() + i)) slot_type{nullptr};
+            }
+            return table;
+        }
+
+        static void destroy(lookup_table *table) noexcept { ::operator delete(table); }
+    };
+
+    static_assert(std::is_trivially_destructible_v<slot_type>);
+
+public:
+    /// @brief Threading policy of this bus.
+    using threading_policy = Threading;
+    /// @brief Per-thread handle that makes one thread's posts cheaper (see make_producer_token()).
+    using producer_token = typename detail::async_queue<Threading>::producer_token;
+
+    /// @brief An unbounded bus.
+    basic_bus(): basic_bus{bus_config{}} {}
+
+    /// @brief A bus with the given settings; a zero capacity is an error (errc::invalid_argument).
+    explicit basic_bus(const bus_config &config)
+        : config_{config}, queue_{config} {
+        table_.store(lookup_table::make(initial_slots), std::memory_order_release);
+    }
+
+    basic_bus(const basic_bus &) = delete;
+    basic_bus &operator=(const basic_bus &) = delete;
+
+    /// @brief Closes the bus, delivers the events still queued (exceptions from their handlers are
+    /// dropped), then destroys it; live subscriptions become inactive and stay safe to reset or destroy.
+    ~basic_bus() {
+        queue_.close();
+        while(stats().pending != 0u) {
+#if EVBUS_HAS_EXCEPTIONS
+            try {
+                dispatch();
+            } catch(...) { // a destructor cannot report it; the remaining events are still delivered
+            }
+#else
+            dispatch();
+#endif
+        }
+        lookup_table::destroy(table_.load(std::memory_order_relaxed));
+        for(lookup_table *table: retired_tables_) {
+            lookup_table::destroy(table);
+        }
+    }
+
+    /// @brief Subscribes fn to events of type Event; higher priority runs first.
+    template<typename Event, typename Fn>
+    [[nodiscard]] subscription subscribe(Fn &&fn, int priority = 0) {
+        static_assert(std::is_same_v<Event, std::remove_cv_t<std::remove_reference_t<Event>>>,
+                      "evbus::bus::subscribe<Event>: name the event type without const or reference");
+        return assure<Event>().template subscribe<Event>(std::forward<Fn>(fn), priority);
+    }
+
+    /// @brief Calls every handler of the event's type on this thread; returns how many were called.
+    template<typename Event>
+    std::size_t publish(Event &&event) {
+        using event_type = std::remove_cv_t<std::remove_reference_t<Event>>;
+        if(list_type *list = find<event_type>()) {
+            return list->publish(std::addressof(event));
+        }
+        return 0u;
+    }
+
+    /// @brief Queues the event for dispatch(); false when the bus is closed or a bounded queue is full.
+    template<typename Event>
+    bool post(Event &&event) {
+        using event_type = std::remove_cv_t<std::remove_reference_t<Event>>;
+        return queue_.template post<event_type>(detail::type_index<event_type>::value(), std::forward<Event>(event),
+                                                nullptr, clock::time_point::max());
+    }
+
+    /// @brief post() through this thread's producer token: the fast path for a thread that posts often.
+    template<typename Event>
+    bool post(producer_token &token, Event &&event) {
+        using event_type = std::remove_cv_t<std::remove_reference_t<Event>>;
+        return queue_.template post<event_type>(detail::type_index<event_type>::value(), std::forward<Event>(event),
+                                                &token, clock::time_point::max());
+    }
+
+    /// @brief post() that waits at most timeout for room in a full overflow_policy::block queue.
+    template<typename Event, typename Rep, typename Period>
+    bool post_for(Event &&event, std::chrono::duration<Rep, Period> timeout) {
+        using event_type = std::remove_cv_t<std::remove_reference_t<Event>>;
+        return queue_.template post<event_type>(detail::type_index<event_type>::value(), std::forward<Event>(event),
+                                                nullptr, clock::now() + timeout);
+    }
+
+    /// @brief A token for post(token, event); use each token on one thread at a time.
+    [[nodiscard]] producer_token make_producer_token() { return queue_.make_token(); }
+
+    /// @brief Delivers the events queued when the call starts, on this thread; returns how many.
+    std::size_t dispatch() { return dispatch(unbounded); }
+
+    /// @brief Delivers at most max_events queued events (a frame budget); returns how many.
+    std::size_t dispatch(std::size_t max_events) {
+        return queue_.drain(max_events, [this](const detail::envelope &item) {
+            if(list_type *list = find(item.type)) {
+                list->publish(item.payload());
+            }
+        });
+    }
+
+    /// @brief Drops every queued event; returns how many (counted in stats().discarded).
+    std::size_t clear() { return queue_.clear(); }
+
+    /// @brief Rejects every later post(); events already queued stay deliverable.
+    void close() noexcept { queue_.close(); }
+
+    /// @brief True once close() has been called.
+    [[nodiscard]] bool closed() const noexcept { return queue_.closed(); }
+
+    /// @brief Counters of the post queue: posted, rejected, delivered, discarded, pending.
+    [[nodiscard]] queue_stats stats() const noexcept { return queue_.stats(); }
+
+    /// @brief Number of handlers subscribed to Event.
+    template<typename Event>
+    [[nodiscard]] std::size_t handler_count() const noexcept {
+        const list_type *list = find<Event>();
+        return list ? list->size() : 0u;
+    }
+
+    /// @brief The settings this bus was built with.
+    [[nodiscard]] const bus_config &config() const noexcept { return config_; }
+
+private:
+    using clock = std::chrono::steady_clock;
+    static constexpr std::size_t initial_slots = 16u;
+
+    [[nodiscard]] list_type *find(std::size_t index) const noexcept {
+        lookup_table *table = table_.load(std::memory_order_acquire);
+        return index < table->size ? table->slots()[index].load(std::memory_order_acquire) : nullptr;
+    }
+
+    template<typename Event>
+    [[nodiscard]] list_type *find() const noexcept {
+        return find(detail::type_index<Event>::value());
+    }
+
+    template<typename Event>
+    list_type &assure() {
+        if(list_type *list = find<Event>()) {
+            return *list;
+        }
+        const std::size_t index = detail::type_index<Event>::value();
+        std::lock_guard<typename Threading::mutex> lock{mutex_};
+        lookup_table *table = table_.load(std::memory_order_relaxed);
+        if(index < table->size) {
+            if(list_type *list = table->slots()[index].load(std::memory_order_relaxed)) {
+                return *list;
+            }
+        } else {
+            std::size_t size = table->size * 2u;
+            while(size <= index) {
+                size *= 2u;
+            }
+            lookup_table *grown = lookup_table::make(size);
+            for(std::size_t i = 0; i < table->size; ++i) {
+                grown->slots()[i].store(table->slots()[i].load(std::memory_order_relaxed), std::memory_order_relaxed);
+            }
+            retired_tables_.push_back(table);
+            table_.store(grown, std::memory_order_release);
+            table = grown;
+        }
+        lists_.push_back(std::make_shared<list_type>());
+        list_type *list = lists_.back().get();
+        table->slots()[index].store(list, std::memory_order_release);
+        return *list;
+    }
+
+    bus_config config_;
+    detail::async_queue<Threading> queue_;
+    typename Threading::mutex mutex_;
+    typename Threading::template atomic<lookup_table *> table_{nullptr};
+    std::vector<std::shared_ptr<list_type>> lists_;
+    std::vector<lookup_table *> retired_tables_;
+};
+
+/// @brief The thread-safe bus: publish, subscribe and unsubscribe from any thread.
+using bus = basic_bus<multi_thread>;
+
+/// @brief A bus for loops that never share it between threads; no atomics or fences.
+using st_bus = basic_bus<single_thread>;
+
+} // namespace evbus
+
+#endif

@@ -1,0 +1,125 @@
+#ifndef EVBUS_CORE_CHANNEL_HPP
+#define EVBUS_CORE_CHANNEL_HPP
+
+/// @file
+/// @brief evbus::channel: the handlers of one event type, with no type lookup.
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+#include "../fwd.hpp"
+#include "../queue/async_queue.hpp"
+#include "../queue/queue_stats.hpp"
+#include "bus_config.hpp"
+#include "handler_list.hpp"
+#include "subscription.hpp"
+#include "threading.hpp"
+
+namespace evbus {
+
+/// @brief Publish/subscribe for a single event type; same handles and guarantees as the bus.
+template<typename Event, typename Threading>
+class channel {
+    static_assert(std::is_same_v<Event, std::remove_cv_t<std::remove_reference_t<Event>>>,
+                  "evbus::channel<Event>: name the event type without const or reference");
+
+public:
+    /// @brief Event type carried.
+    using event_type = Event;
+    /// @brief Threading policy of this channel.
+    using threading_policy = Threading;
+
+    /// @brief Per-thread handle that makes one thread's posts cheaper.
+    using producer_token = typename detail::async_queue<Threading>::producer_token;
+
+    /// @brief An empty channel with an unbounded queue.
+    channel(): channel{bus_config{}} {}
+
+    /// @brief An empty channel whose post queue has the given settings.
+    explicit channel(const bus_config &config)
+        : queue_{config}, list_{std::make_shared<detail::handler_list<Threading>>()} {}
+
+    /// @brief Closes the channel and delivers what is still queued, like basic_bus's destructor.
+    ~channel() {
+        queue_.close();
+        while(stats().pending != 0u) {
+#if EVBUS_HAS_EXCEPTIONS
+            try {
+                dispatch();
+            } catch(...) { // a destructor cannot report it; the remaining events are still delivered
+            }
+#else
+            dispatch();
+#endif
+        }
+    }
+
+    channel(const channel &) = delete;
+    channel &operator=(const channel &) = delete;
+
+    /// @brief Subscribes fn; higher priority runs first, ties in subscription order.
+    template<typename Fn>
+    [[nodiscard]] subscription subscribe(Fn &&fn, int priority = 0) {
+        return list_->template subscribe<Event>(std::forward<Fn>(fn), priority);
+    }
+
+    /// @brief Calls every handler on this thread; returns how many were called.
+    std::size_t publish(const Event &event) { return list_->publish(std::addressof(event)); }
+
+    /// @brief Queues the event for dispatch(); false when closed or a bounded queue is full.
+    template<typename Arg, typename = std::enable_if_t<std::is_constructible_v<Event, Arg &&>>>
+    bool post(Arg &&event) {
+        return queue_.template post<Event>(0u, std::forward<Arg>(event), nullptr, clock::time_point::max());
+    }
+
+    /// @brief post() through a producer token (one thread at a time per token).
+    template<typename Arg, typename = std::enable_if_t<std::is_constructible_v<Event, Arg &&>>>
+    bool post(producer_token &token, Arg &&event) {
+        return queue_.template post<Event>(0u, std::forward<Arg>(event), &token, clock::time_point::max());
+    }
+
+    /// @brief post() that waits at most timeout for room in a full overflow_policy::block queue.
+    template<typename Arg, typename Rep, typename Period>
+    bool post_for(Arg &&event, std::chrono::duration<Rep, Period> timeout) {
+        return queue_.template post<Event>(0u, std::forward<Arg>(event), nullptr, clock::now() + timeout);
+    }
+
+    /// @brief A token for post(token, event).
+    [[nodiscard]] producer_token make_producer_token() { return queue_.make_token(); }
+
+    /// @brief Delivers the events queued when the call starts, on this thread; returns how many.
+    std::size_t dispatch() { return dispatch(unbounded); }
+
+    /// @brief Delivers at most max_events queued events; returns how many.
+    std::size_t dispatch(std::size_t max_events) {
+        return queue_.drain(max_events, [this](const detail::envelope &item) { list_->publish(item.payload()); });
+    }
+
+    /// @brief Drops every queued event; returns how many.
+    std::size_t clear() { return queue_.clear(); }
+
+    /// @brief Rejects every later post(); queued events stay deliverable.
+    void close() noexcept { queue_.close(); }
+
+    /// @brief True once close() has been called.
+    [[nodiscard]] bool closed() const noexcept { return queue_.closed(); }
+
+    /// @brief Counters of the post queue.
+    [[nodiscard]] queue_stats stats() const noexcept { return queue_.stats(); }
+
+    /// @brief Number of subscribed handlers.
+    [[nodiscard]] std::size_t handler_count() const noexcept { return list_->size(); }
+
+private:
+    using clock = std::chrono::steady_clock;
+
+    detail::async_queue<Threading> queue_;
+    std::shared_ptr<detail::handler_list<Threading>> list_;
+};
+
+} // namespace evbus
+
+#endif

@@ -1,0 +1,313 @@
+#ifndef EVBUS_CORE_HANDLER_LIST_HPP
+#define EVBUS_CORE_HANDLER_LIST_HPP
+
+/// @file
+/// @brief detail::handler_list: the priority-ordered, copy-on-write handler array behind
+/// every channel and every event type of a bus.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "../config.hpp"
+#include "rcu.hpp"
+#include "subscription.hpp"
+#include "threading.hpp"
+
+#if EVBUS_HAS_EXCEPTIONS
+#    include <exception>
+#endif
+
+namespace evbus::detail {
+
+template<typename Policy>
+struct handler_node {
+    using invoke_fn = void (*)(const void *, handler_node *); // event first: it is the handler's own argument
+    using destroy_fn = void (*)(handler_node *) noexcept;
+
+    handler_node(invoke_fn invoke_function, destroy_fn destroy_function, int handler_priority) noexcept
+        : invoke{invoke_function}, destroy{destroy_function}, priority{handler_priority} {}
+
+    typename Policy::template atomic<bool> active{true};
+    invoke_fn invoke;
+    destroy_fn destroy;
+    int priority;
+};
+
+template<typename Policy, typename Event, typename Fn>
+struct handler_node_impl final: handler_node<Policy> {
+    using base = handler_node<Policy>;
+
+    template<typename Arg>
+    handler_node_impl(Arg &&arg, int priority)
+        : base{&invoke_impl, &destroy_impl, priority}, fn{std::forward<Arg>(arg)} {}
+
+    static void invoke_impl(const void *event, base *self) {
+        std::invoke(static_cast<handler_node_impl *>(self)->fn, *static_cast<const Event *>(event));
+    }
+
+    static void destroy_impl(base *self) noexcept { delete static_cast<handler_node_impl *>(self); }
+
+    Fn fn;
+};
+
+/// One call in a snapshot: the node's invoke function is copied next to the node
+/// so the call target does not depend on loading the node first.
+template<typename Node>
+struct handler_entry {
+    typename Node::invoke_fn invoke;
+    Node *target;
+};
+
+/// Immutable array of entries in call order, in one allocation.
+template<typename Node>
+struct handler_snapshot {
+    using entry = handler_entry<Node>;
+
+    std::size_t size;
+
+    [[nodiscard]] const entry *begin() const noexcept { return reinterpret_cast<const entry *>(this + 1); }
+    [[nodiscard]] const entry *end() const noexcept { return begin() + size; }
+    [[nodiscard]] entry *data() noexcept { return reinterpret_cast<entry *>(this + 1); }
+
+    [[nodiscard]] static handler_snapshot *make(std::size_t count) {
+        static_assert(alignof(entry) <= alignof(std::size_t) && std::is_trivially_copyable_v<entry>);
+        void *memory = ::operator new(sizeof(handler_snapshot) + count * sizeof(entry));
+        return ::new(memory) handler_snapshot{count};
+    }
+
+    static void destroy(handler_snapshot *snapshot) noexcept { ::operator delete(snapshot); }
+};
+
+/// True for handler types that can be null: function pointers, member pointers, std::function.
+template<typename Fn>
+struct is_nullable_handler: std::bool_constant<std::is_pointer_v<Fn> || std::is_member_pointer_v<Fn>> {};
+template<typename Signature>
+struct is_nullable_handler<std::function<Signature>>: std::true_type {};
+
+template<typename Fn>
+[[nodiscard]] bool is_null_handler(const Fn &fn) noexcept {
+    if constexpr(is_nullable_handler<Fn>::value) {
+        return !static_cast<bool>(fn);
+    } else {
+        return false;
+    }
+}
+
+/// Handlers of one event type. Readers (publish) never lock: they load the
+/// current snapshot and check each node's active flag before calling it.
+/// Writers build a new snapshot under the mutex, swap it in, and retire the
+/// old one until no reader can still see it (policy-specific, see commit()).
+template<typename Policy>
+class handler_list final: public connection_owner, public std::enable_shared_from_this<handler_list<Policy>> {
+    using node = handler_node<Policy>;
+    using snapshot = handler_snapshot<node>;
+    using entry = handler_entry<node>;
+
+    struct retired {
+        snapshot *old_snapshot;
+        node *removed;
+    };
+
+public:
+    handler_list() = default;
+    handler_list(const handler_list &) = delete;
+    handler_list &operator=(const handler_list &) = delete;
+
+    ~handler_list() {
+        if(snapshot *current = current_.load(std::memory_order_relaxed)) {
+            for(const auto &e: *current) {
+                e.target->destroy(e.target);
+            }
+            snapshot::destroy(current);
+        }
+        free_retired(pending_);
+    }
+
+    template<typename Event, typename Fn>
+    [[nodiscard]] subscription subscribe(Fn &&fn, int priority) {
+        using handler_type = std::decay_t<Fn>;
+        static_assert(std::is_invocable_v<handler_type &, const Event &>,
+                      "evbus: a handler must be callable with `const Event&`");
+        EVBUS_EXPECT(!is_null_handler(fn), "evbus: subscribe() was given a null handler");
+        std::unique_ptr<node, void (*)(node *)> created{
+            new handler_node_impl<Policy, Event, handler_type>{std::forward<Fn>(fn), priority},
+            [](node *n) { n->destroy(n); }};
+
+        std::unique_lock<typename Policy::mutex> lock{mutex_};
+        snapshot *old = current_.load(std::memory_order_relaxed);
+        const std::size_t old_size = old ? old->size : 0u;
+        snapshot *next = snapshot::make(old_size + 1u);
+        std::size_t at = 0;
+        // Higher priority first; equal priorities keep subscription order.
+        for(; at < old_size && old->begin()[at].target->priority >= priority; ++at) {
+            next->data()[at] = old->begin()[at];
+        }
+        next->data()[at] = {created->invoke, created.get()};
+        for(; at < old_size; ++at) {
+            next->data()[at + 1u] = old->begin()[at];
+        }
+        current_.store(next, std::memory_order_release);
+        node *token = created.release();
+        commit(lock, old, nullptr, false);
+        return subscription{this->weak_from_this(), token};
+    }
+
+    void disconnect(void *token) noexcept override {
+        auto *target = static_cast<node *>(token);
+        std::unique_lock<typename Policy::mutex> lock{mutex_};
+        snapshot *old = current_.load(std::memory_order_relaxed);
+        if(!old) {
+            return;
+        }
+        target->active.store(false, std::memory_order_seq_cst);
+        snapshot *next = nullptr;
+        if(old->size > 1u) {
+            next = snapshot::make(old->size - 1u);
+            std::size_t at = 0;
+            for(const auto &e: *old) {
+                if(e.target != target) {
+                    next->data()[at++] = e;
+                }
+            }
+        }
+        current_.store(next, std::memory_order_release);
+        commit(lock, old, target, true);
+    }
+
+    /// Calls every active handler with *event in priority order; returns how many ran.
+    /// If handlers throw, the rest still run and the first exception is rethrown.
+    std::size_t publish(const void *event) {
+        if constexpr(Policy::concurrent) {
+            rcu_read_guard guard{};
+            return invoke_all(current_.load(std::memory_order_acquire), event);
+        } else {
+            depth_guard guard{*this};
+            return invoke_all(current_.load(std::memory_order_relaxed), event);
+        }
+    }
+
+    /// Number of subscribed handlers.
+    [[nodiscard]] std::size_t size() const noexcept {
+        if constexpr(Policy::concurrent) {
+            rcu_read_guard guard{};
+            const snapshot *current = current_.load(std::memory_order_acquire);
+            return current ? current->size : 0u;
+        } else {
+            const snapshot *current = current_.load(std::memory_order_relaxed);
+            return current ? current->size : 0u;
+        }
+    }
+
+private:
+    struct depth_guard {
+        explicit depth_guard(handler_list &list) noexcept: owner{list} { ++owner.depth_; }
+        depth_guard(const depth_guard &) = delete;
+        depth_guard &operator=(const depth_guard &) = delete;
+        ~depth_guard() {
+            if(--owner.depth_ == 0u && !owner.pending_.empty()) {
+                owner.free_retired(owner.pending_);
+            }
+        }
+        handler_list &owner;
+    };
+
+    static std::size_t invoke_all(const snapshot *current, const void *event) {
+        if(!current) {
+            return 0u;
+        }
+        std::size_t skipped = 0u;
+        for(const entry *it = current->begin(), *last = current->end(); it != last; ++it) {
+            if(EVBUS_LIKELY(it->target->active.load(std::memory_order_seq_cst))) {
+#if EVBUS_HAS_EXCEPTIONS
+                try {
+                    it->invoke(event, it->target);
+                } catch(...) {
+                    finish_after_exception(it + 1, last, event);
+                }
+#else
+                it->invoke(event, it->target);
+#endif
+            } else {
+                ++skipped;
+            }
+        }
+        return current->size - skipped;
+    }
+
+#if EVBUS_HAS_EXCEPTIONS
+    /// Runs the handlers after one that threw, then rethrows the first exception.
+    [[noreturn]] static void finish_after_exception(const entry *it, const entry *last, const void *event) {
+        std::exception_ptr first = std::current_exception();
+        for(; it != last; ++it) {
+            if(it->target->active.load(std::memory_order_seq_cst)) {
+                try {
+                    it->invoke(event, it->target);
+                } catch(...) { // only the first exception propagates
+                }
+            }
+        }
+        std::rethrow_exception(first);
+    }
+#endif
+
+    /// Retires `old` (and `removed`, a node no longer in the list), then frees
+    /// whatever no reader can still see.
+    void commit(std::unique_lock<typename Policy::mutex> &lock, snapshot *old, node *removed, bool unsubscribing) {
+        if(old || removed) {
+            pending_.push_back(retired{old, removed});
+        }
+        if constexpr(Policy::concurrent) {
+            const bool nested = in_read_section();
+            if(nested && !unsubscribing) {
+                return; // a subscribe inside a handler needs no wait; memory is freed later
+            }
+            std::vector<retired> batch;
+            if(!nested) {
+                batch.swap(pending_);
+            }
+            lock.unlock();
+            // Unsubscribe waits so that, once it returns, no thread can begin a call
+            // to the removed handler; subscribe waits only to reclaim memory.
+            const bool clean = rcu_synchronize();
+            if(clean) {
+                free_retired(batch);
+            } else if(!batch.empty()) {
+                lock.lock();
+                pending_.insert(pending_.end(), batch.begin(), batch.end());
+            }
+        } else {
+            (void)unsubscribing;
+            if(depth_ == 0u) {
+                free_retired(pending_);
+            }
+        }
+    }
+
+    static void free_retired(std::vector<retired> &items) noexcept {
+        for(const retired &item: items) {
+            if(item.old_snapshot) {
+                snapshot::destroy(item.old_snapshot);
+            }
+            if(item.removed) {
+                item.removed->destroy(item.removed);
+            }
+        }
+        items.clear();
+    }
+
+    typename Policy::mutex mutex_;
+    typename Policy::template atomic<snapshot *> current_{nullptr};
+    std::vector<retired> pending_;
+    std::uint32_t depth_{0}; // single_thread: publish nesting depth
+};
+
+} // namespace evbus::detail
+
+#endif

@@ -1,0 +1,59 @@
+#ifndef EVBUS_CORE_PUBLISHER_HPP
+#define EVBUS_CORE_PUBLISHER_HPP
+
+/// @file
+/// @brief evbus::publisher: a handle that may publish only the event types it names.
+
+#include <cstddef>
+#include <type_traits>
+#include <utility>
+
+#include "bus.hpp"
+
+namespace evbus {
+
+/// @brief Publishes to a bus, restricted at compile time to Events.
+template<typename Bus, typename... Events>
+class basic_publisher {
+    static_assert(sizeof...(Events) > 0u, "evbus::publisher: name at least one event type");
+
+    template<typename Event>
+    static constexpr bool allowed = (std::is_same_v<std::remove_cv_t<std::remove_reference_t<Event>>, Events> || ...);
+
+public:
+    /// @brief Bus type published to.
+    using bus_type = Bus;
+
+    /// @brief Binds to a bus, which must outlive the publisher; takes a producer token for post().
+    explicit basic_publisher(Bus &target): bus_{&target}, token_{target.make_producer_token()} {}
+
+    /// @brief Publishes synchronously; returns how many handlers were called.
+    template<typename Event>
+    std::size_t publish(Event &&event) {
+        static_assert(allowed<Event>, "evbus::publisher: this event type is not in the publisher's list");
+        return bus_->publish(std::forward<Event>(event));
+    }
+
+    /// @brief Queues the event through this publisher's producer token; false when rejected.
+    /// A publisher posts from one thread at a time (give each producer thread its own).
+    template<typename Event>
+    bool post(Event &&event) {
+        static_assert(allowed<Event>, "evbus::publisher: this event type is not in the publisher's list");
+        return bus_->post(token_, std::forward<Event>(event));
+    }
+
+    /// @brief The bus published to.
+    [[nodiscard]] Bus &target() const noexcept { return *bus_; }
+
+private:
+    Bus *bus_;
+    typename Bus::producer_token token_;
+};
+
+/// @brief A publisher on the thread-safe evbus::bus.
+template<typename... Events>
+using publisher = basic_publisher<bus, Events...>;
+
+} // namespace evbus
+
+#endif

@@ -1,0 +1,61 @@
+#ifndef EVBUS_CORE_SUBSCRIBER_HPP
+#define EVBUS_CORE_SUBSCRIBER_HPP
+
+/// @file
+/// @brief evbus::subscriber: CRTP base that subscribes Derived::on for each event type.
+
+#include <array>
+#include <cstddef>
+
+#include "subscription.hpp"
+
+namespace evbus {
+
+/// @brief CRTP base: subscribes `Derived::on(const E&)` for every E in Events on
+/// construction and unsubscribes on destruction.
+///
+/// With other threads publishing, on() may run before Derived's constructor
+/// finishes or after its destructor starts; call unsubscribe() first thing in
+/// Derived's destructor when that matters (see docs/bus.md).
+template<typename Derived, typename... Events>
+class subscriber {
+    static_assert(sizeof...(Events) > 0u, "evbus::subscriber: name at least one event type");
+
+public:
+    /// @brief Subscribes every on() overload to bus (any evbus bus type).
+    template<typename Bus>
+    explicit subscriber(Bus &bus, int priority = 0)
+        : subscriptions_{{bus.template subscribe<Events>(
+              [this](const Events &event) { static_cast<Derived *>(this)->on(event); }, priority)...}} {}
+
+    subscriber(const subscriber &) = delete;
+    subscriber &operator=(const subscriber &) = delete;
+
+    /// @brief Unsubscribes every handler now; when it returns none of them runs anywhere.
+    void unsubscribe() noexcept {
+        for(subscription &s: subscriptions_) {
+            s.reset();
+        }
+    }
+
+    /// @brief True while every handler is subscribed.
+    [[nodiscard]] bool subscribed() const noexcept {
+        for(const subscription &s: subscriptions_) {
+            if(!s.active()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+protected:
+    /// @brief Unsubscribes.
+    ~subscriber() = default;
+
+private:
+    std::array<subscription, sizeof...(Events)> subscriptions_;
+};
+
+} // namespace evbus
+
+#endif

@@ -1,0 +1,27 @@
+#ifndef EVBUS_FWD_HPP
+#define EVBUS_FWD_HPP
+
+/// @file
+/// @brief Forward declarations of evbus's public types.
+
+namespace evbus {
+
+struct multi_thread;
+struct single_thread;
+struct bus_config;
+struct queue_stats;
+class subscription;
+template<typename Threading>
+class basic_bus;
+using bus = basic_bus<multi_thread>;
+using st_bus = basic_bus<single_thread>;
+template<typename Event, typename Threading = multi_thread>
+class channel;
+template<typename Bus, typename... Events>
+class basic_publisher;
+template<typename Derived, typename... Events>
+class subscriber;
+
+} // namespace evbus
+
+#endif
