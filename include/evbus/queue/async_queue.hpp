@@ -1,0 +1,215 @@
+#ifndef EVBUS_QUEUE_ASYNC_QUEUE_HPP
+#define EVBUS_QUEUE_ASYNC_QUEUE_HPP
+
+/// @file
+/// @brief detail::async_queue: the post()/dispatch() queue of a bus or channel, with its
+/// accounting, bound, overflow behaviour and close().
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <thread>
+#include <type_traits>
+#include <utility>
+
+#include "../config.hpp"
+#include "../core/bus_config.hpp"
+#include "../core/rcu.hpp"
+#include "envelope.hpp"
+#include "local_queue.hpp"
+#include "mpmc_queue.hpp"
+#include "queue_stats.hpp"
+
+#if EVBUS_HAS_EXCEPTIONS
+#    include <exception>
+#endif
+
+namespace evbus::detail {
+
+/// Backs off a waiting thread: spin, then yield, then sleep.
+inline void backoff(unsigned &spins) noexcept {
+    if(spins < 64u) {
+        ++spins;
+    } else if(spins < 1024u) {
+        ++spins;
+        std::this_thread::yield();
+    } else {
+        std::this_thread::sleep_for(std::chrono::microseconds{20});
+    }
+}
+
+/// Counters keep posted >= delivered + discarded at every instant: a post is
+/// counted before its event is enqueued, a drain after its events are handled.
+template<typename Threading>
+class async_queue {
+    using queue_type = std::conditional_t<Threading::concurrent, mpmc_queue<envelope>, local_queue<envelope>>;
+    using counter = typename Threading::template atomic<std::uint64_t>;
+    static constexpr std::size_t batch_size = 64u;
+    static constexpr std::size_t line = Threading::concurrent ? 64u : alignof(counter);
+
+public:
+    using producer_token = typename queue_type::producer_token;
+    using clock = std::chrono::steady_clock;
+
+    explicit async_queue(const bus_config &config)
+        : capacity_{config.capacity}, block_{config.overflow == overflow_policy::block} {
+        EVBUS_EXPECT(config.capacity != 0u, "evbus: capacity must be at least 1 (use evbus::unbounded for no bound)");
+        EVBUS_EXPECT(Threading::concurrent || !block_,
+                     "evbus: overflow_policy::block needs a multi_thread bus or channel (one thread cannot wait for itself)");
+    }
+
+    async_queue(const async_queue &) = delete;
+    async_queue &operator=(const async_queue &) = delete;
+
+    /// Frees what is still queued (owners drain or clear first; this only reclaims memory).
+    ~async_queue() { (void)clear(); }
+
+    [[nodiscard]] producer_token make_token() { return queue_.make_token(); }
+
+    /// Queues Event{arg}; false (and counted as rejected) when closed, full, or timed out.
+    template<typename Event, typename Arg>
+    bool post(std::size_t type, Arg &&arg, producer_token *token, clock::time_point deadline) {
+        if(EVBUS_UNLIKELY(closed_.load(std::memory_order_relaxed)) || EVBUS_UNLIKELY(!reserve(deadline))) {
+            rejected_.fetch_add(1u, std::memory_order_relaxed);
+            return false;
+        }
+        envelope item; // NOLINT: filled by emplace
+#if EVBUS_HAS_EXCEPTIONS
+        try {
+            item.template emplace<Event>(type, std::forward<Arg>(arg));
+        } catch(...) {
+            posted_.fetch_sub(1u, std::memory_order_relaxed);
+            throw;
+        }
+#else
+        item.template emplace<Event>(type, std::forward<Arg>(arg));
+#endif
+        const bool queued = token ? queue_.enqueue(*token, std::move(item)) : queue_.enqueue(std::move(item));
+        if(EVBUS_UNLIKELY(!queued)) { // the queue could not allocate
+            item.release();
+            posted_.fetch_sub(1u, std::memory_order_relaxed);
+            rejected_.fetch_add(1u, std::memory_order_relaxed);
+            return false;
+        }
+        return true;
+    }
+
+    /// Hands up to max queued events to deliver(const envelope&), in batches, on
+    /// this thread. Events posted after the call starts wait for the next call.
+    /// If deliver throws, the rest of the current batch is still delivered and the
+    /// first exception is rethrown; later events stay queued.
+    template<typename Deliver>
+    std::size_t drain(std::size_t max, Deliver &&deliver) {
+        const std::uint64_t consumed = consumed_.load(std::memory_order_relaxed);
+        const std::uint64_t posted = posted_.load(std::memory_order_acquire);
+        const std::uint64_t queued = posted > consumed ? posted - consumed : 0u;
+        const std::size_t budget = static_cast<std::size_t>(std::min<std::uint64_t>(queued, max));
+        std::size_t done = 0;
+        envelope batch[batch_size];
+#if EVBUS_HAS_EXCEPTIONS
+        std::exception_ptr first;
+#endif
+        while(done < budget) {
+            const std::size_t got = queue_.try_dequeue_bulk(batch, std::min(batch_size, budget - done));
+            if(got == 0u) {
+                break;
+            }
+            {
+                [[maybe_unused]] const batch_read_guard<Threading> section{};
+                for(std::size_t i = 0; i < got; ++i) {
+#if EVBUS_HAS_EXCEPTIONS
+                    try {
+                        deliver(static_cast<const envelope &>(batch[i]));
+                    } catch(...) {
+                        if(!first) {
+                            first = std::current_exception();
+                        }
+                    }
+#else
+                    deliver(static_cast<const envelope &>(batch[i]));
+#endif
+                    batch[i].release();
+                }
+            }
+            delivered_.fetch_add(got, std::memory_order_relaxed);
+            consumed_.fetch_add(got, std::memory_order_release);
+            done += got;
+#if EVBUS_HAS_EXCEPTIONS
+            if(first) {
+                std::rethrow_exception(first);
+            }
+#endif
+        }
+        return done;
+    }
+
+    /// Drops every queued event; returns how many (counted as discarded).
+    std::size_t clear() {
+        std::size_t total = 0;
+        envelope batch[batch_size];
+        for(std::size_t got; (got = queue_.try_dequeue_bulk(batch, batch_size)) != 0u; total += got) {
+            for(std::size_t i = 0; i < got; ++i) {
+                batch[i].release();
+            }
+            discarded_.fetch_add(got, std::memory_order_relaxed);
+            consumed_.fetch_add(got, std::memory_order_release);
+        }
+        return total;
+    }
+
+    void close() noexcept { closed_.store(true, std::memory_order_release); }
+
+    [[nodiscard]] bool closed() const noexcept { return closed_.load(std::memory_order_acquire); }
+
+    [[nodiscard]] queue_stats stats() const noexcept {
+        queue_stats out;
+        out.delivered = delivered_.load(std::memory_order_relaxed);
+        out.discarded = discarded_.load(std::memory_order_relaxed);
+        out.rejected = rejected_.load(std::memory_order_relaxed);
+        out.posted = posted_.load(std::memory_order_acquire);
+        const std::uint64_t done = out.delivered + out.discarded;
+        out.pending = out.posted > done ? out.posted - done : 0u;
+        return out;
+    }
+
+    [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+
+private:
+    /// Counts one post, waiting for room if the queue is bounded, full and blocking.
+    bool reserve(clock::time_point deadline) {
+        if(capacity_ == unbounded) {
+            posted_.fetch_add(1u, std::memory_order_relaxed);
+            return true;
+        }
+        std::uint64_t posted = posted_.load(std::memory_order_relaxed);
+        for(unsigned spins = 0;;) {
+            if(posted - consumed_.load(std::memory_order_acquire) < capacity_) {
+                if(posted_.compare_exchange_weak(posted, posted + 1u, std::memory_order_relaxed)) {
+                    return true;
+                }
+                continue;
+            }
+            if(!block_ || closed_.load(std::memory_order_relaxed) ||
+               (deadline != clock::time_point::max() && clock::now() >= deadline)) {
+                return false;
+            }
+            backoff(spins);
+            posted = posted_.load(std::memory_order_relaxed);
+        }
+    }
+
+    queue_type queue_;
+    std::size_t capacity_;
+    bool block_;
+    alignas(line) counter posted_{0u};
+    alignas(line) counter consumed_{0u};
+    counter delivered_{0u};
+    alignas(line) counter rejected_{0u};
+    counter discarded_{0u};
+    typename Threading::template atomic<bool> closed_{false};
+};
+
+} // namespace evbus::detail
+
+#endif

@@ -1,0 +1,89 @@
+#ifndef EVBUS_QUEUE_ENVELOPE_HPP
+#define EVBUS_QUEUE_ENVELOPE_HPP
+
+/// @file
+/// @brief detail::envelope: one queued event of any type, as 64 trivially copyable bytes.
+
+#include <cstddef>
+#include <cstring>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+namespace evbus::detail {
+
+struct envelope;
+
+/// How to find and free the payload of one event type.
+struct envelope_ops {
+    void (*destroy)(envelope &self) noexcept; // null: nothing to free
+    bool on_heap;
+};
+
+/// A queued event: one cache line, trivially copyable, so queues move it with a
+/// plain copy. Trivially copyable events of at most inline_size bytes (alignment
+/// at most 16) are stored inline; any other event is moved to the heap (one
+/// allocation per post) and the envelope holds the pointer. An envelope owns its
+/// payload until release() is called.
+struct envelope {
+    static constexpr std::size_t inline_size = 48u;
+    static constexpr std::size_t inline_align = 16u;
+
+    template<typename Event>
+    static constexpr bool fits_inline =
+        std::is_trivially_copyable_v<Event> && sizeof(Event) <= inline_size && alignof(Event) <= inline_align;
+
+    const envelope_ops *ops;
+    std::size_t type;
+    alignas(inline_align) unsigned char storage[inline_size];
+
+    /// Stores an Event built from arg.
+    template<typename Event, typename Arg>
+    void emplace(std::size_t event_type, Arg &&arg);
+
+    [[nodiscard]] const void *payload() const noexcept {
+        if(ops->on_heap) {
+            void *heap;
+            std::memcpy(&heap, storage, sizeof(heap));
+            return heap;
+        }
+        return storage;
+    }
+
+    /// Frees the payload; the envelope is garbage afterwards.
+    void release() noexcept {
+        if(ops->destroy) {
+            ops->destroy(*this);
+        }
+    }
+};
+
+static_assert(sizeof(envelope) == 64u, "an envelope is one cache line");
+static_assert(std::is_trivially_copyable_v<envelope>, "queues copy envelopes bytewise");
+
+template<typename Event>
+void envelope_destroy_heap(envelope &self) noexcept {
+    Event *heap;
+    std::memcpy(&heap, self.storage, sizeof(heap));
+    delete heap;
+}
+
+template<typename Event>
+inline constexpr envelope_ops envelope_ops_for =
+    envelope::fits_inline<Event> ? envelope_ops{nullptr, false} : envelope_ops{&envelope_destroy_heap<Event>, true};
+
+template<typename Event, typename Arg>
+void envelope::emplace(std::size_t event_type, Arg &&arg) {
+    if constexpr(fits_inline<Event>) {
+        ::new(static_cast<void *>(storage)) Event(std::forward<Arg>(arg));
+    } else {
+        Event *heap = new Event(std::forward<Arg>(arg));
+        std::memcpy(storage, &heap, sizeof(heap));
+    }
+    type = event_type;
+    ops = &envelope_ops_for<Event>;
+}
+
+} // namespace evbus::detail
+
+#endif
