@@ -1,0 +1,24 @@
+#ifndef EVBUS_FMT_HPP
+#define EVBUS_FMT_HPP
+
+/// @file
+/// @brief fmt formatters for evbus types (fmt 9 and later); include it only where fmt is available.
+
+#include <fmt/format.h>
+#include <evbus/cache/stats.hpp>
+
+/// @brief Formats evbus::cache_stats as `hits=H misses=M evictions=E expirations=X hit_ratio=R`.
+template<>
+struct fmt::formatter<evbus::cache_stats> {
+    /// @brief Accepts only an empty format spec, `{}`; fmt rejects anything else.
+    constexpr auto parse(fmt::format_parse_context &ctx) -> decltype(ctx.begin()) { return ctx.begin(); }
+
+    /// @brief Writes the counters and the hit ratio (three decimals).
+    template<typename FormatContext>
+    auto format(const evbus::cache_stats &stats, FormatContext &ctx) const -> decltype(ctx.out()) {
+        return fmt::format_to(ctx.out(), "hits={} misses={} evictions={} expirations={} hit_ratio={:.3f}",
+                              stats.hits, stats.misses, stats.evictions, stats.expirations, stats.hit_ratio());
+    }
+};
+
+#endif
