@@ -1,0 +1,24 @@
+#ifndef EVBUS_EVBUS_HPP
+#define EVBUS_EVBUS_HPP
+
+/// @file
+/// @brief Umbrella header: everything evbus offers.
+
+#include "config.hpp"
+#include "fwd.hpp"
+#include "core/bus.hpp"
+#include "core/bus_config.hpp"
+#include "core/channel.hpp"
+#include "core/publisher.hpp"
+#include "core/subscriber.hpp"
+#include "core/subscription.hpp"
+#include "core/threading.hpp"
+#include "queue/queue_stats.hpp"
+#include "cache/cache.hpp"
+#include "cache/concurrent_cache.hpp"
+#include "cache/lfu.hpp"
+#include "cache/lru.hpp"
+#include "cache/memoize.hpp"
+#include "cache/ttl.hpp"
+
+#endif

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: installs missing Debian packages, then builds and
+# runs every configuration: C++17 and C++20 with -Werror (plus examples, benchmarks and
+# the consumer checks), ASan+UBSan, ThreadSanitizer, and -fno-exceptions -fno-rtti.
+# Usage: tools/check.sh [configuration...]   (default: all; names: cxx17 cxx20 asan tsan noexcept)
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=${EVBUS_CHECK_DIR:-$root/build/check}
+jobs=${EVBUS_JOBS:-$(nproc)}
+
+packages="g++ cmake make libconcurrentqueue-dev libfmt-dev catch2 libbenchmark-dev libboost-dev"
+missing=""
+for p in $packages; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  echo "== installing:$missing"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing >/dev/null
+fi
+
+run_config() {
+  local name=$1; shift
+  local dir="$out/$name"
+  echo "== $name: configure"
+  cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >"$dir.configure.log" 2>&1 \
+    || { cat "$dir.configure.log"; return 1; }
+  echo "== $name: build"
+  cmake --build "$dir" -j "$jobs" >"$dir.build.log" 2>&1 || { cat "$dir.build.log"; return 1; }
+  echo "== $name: test"
+  (cd "$dir" && ctest --output-on-failure -j "$jobs" --timeout 600)
+}
+
+mkdir -p "$out"
+configs=${*:-cxx17 cxx20 asan tsan noexcept}
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+for c in $configs; do
+  case $c in
+    cxx17) run_config cxx17 -DCMAKE_CXX_STANDARD=17 -DEVBUS_WERROR=ON -DEVBUS_BUILD_BENCHMARKS=ON ;;
+    cxx20) run_config cxx20 -DCMAKE_CXX_STANDARD=20 -DEVBUS_WERROR=ON -DEVBUS_BUILD_BENCHMARKS=OFF \
+             -DEVBUS_CONSUMER_TESTS=OFF ;;
+    asan) run_config asan -DEVBUS_SANITIZE=address -DEVBUS_WERROR=ON -DEVBUS_BUILD_BENCHMARKS=OFF ;;
+    tsan) run_config tsan -DEVBUS_SANITIZE=thread -DEVBUS_WERROR=ON -DEVBUS_BUILD_BENCHMARKS=OFF ;;
+    noexcept) run_config noexcept -DEVBUS_NO_EXCEPTIONS=ON -DEVBUS_NO_RTTI=ON -DEVBUS_WERROR=ON \
+                -DEVBUS_BUILD_BENCHMARKS=OFF -DEVBUS_CONSUMER_TESTS=OFF ;;
+    *) echo "unknown configuration '$c'" >&2; exit 2 ;;
+  esac
+done
+echo "== all configurations passed: $configs"
