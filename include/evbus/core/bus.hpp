@@ -4,8 +4,10 @@
 /// @file
 /// @brief evbus::basic_bus and evbus::bus: typed publish/subscribe over any number of event types.
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <new>
@@ -18,6 +20,7 @@
 #include "../queue/queue_stats.hpp"
 #include "bus_config.hpp"
 #include "handler_list.hpp"
+#include "query.hpp"
 #include "subscription.hpp"
 #include "threading.hpp"
 #include "type_index.hpp"
@@ -77,17 +80,7 @@ public:
     /// @brief Closes the bus, delivers the events still queued (exceptions from their handlers are
     /// dropped), then destroys it; live subscriptions become inactive and stay safe to reset or destroy.
     ~basic_bus() {
-        queue_.close();
-        while(stats().pending != 0u) {
-#if EVBUS_HAS_EXCEPTIONS
-            try {
-                dispatch();
-            } catch(...) { // a destructor cannot report it; the remaining events are still delivered
-            }
-#else
-            dispatch();
-#endif
-        }
+        queue_.shutdown(deliverer());
         lookup_table::destroy(table_.load(std::memory_order_relaxed));
         for(lookup_table *table: retired_tables_) {
             lookup_table::destroy(table);
@@ -133,7 +126,7 @@ public:
     bool post_for(Event &&event, std::chrono::duration<Rep, Period> timeout) {
         using event_type = std::remove_cv_t<std::remove_reference_t<Event>>;
         return queue_.template post<event_type>(detail::type_index<event_type>::value(), std::forward<Event>(event),
-                                                nullptr, clock::now() + timeout);
+                                                nullptr, detail::deadline_after(timeout));
     }
 
     /// @brief A token for post(token, event); use each token on one thread at a time.
@@ -143,13 +136,23 @@ public:
     std::size_t dispatch() { return dispatch(unbounded); }
 
     /// @brief Delivers at most max_events queued events (a frame budget); returns how many.
-    std::size_t dispatch(std::size_t max_events) {
-        return queue_.drain(max_events, [this](const detail::envelope &item) {
-            if(list_type *list = find(item.type)) {
-                list->publish(item.payload());
-            }
-        });
+    std::size_t dispatch(std::size_t max_events) { return queue_.drain(max_events, deliverer()); }
+
+    /// @brief Blocks until an event is queued, wake_waiters() is called, or timeout passes;
+    /// true when events are pending. multi_thread only. An idle waiter uses no CPU.
+    template<typename Rep, typename Period>
+    bool wait_for(std::chrono::duration<Rep, Period> timeout) {
+        return queue_.wait_until(detail::deadline_after(timeout));
     }
+
+    /// @brief wait_for() that also returns (false) once cancel is true; set it, then call wake_waiters().
+    template<typename Rep, typename Period>
+    bool wait_for(std::chrono::duration<Rep, Period> timeout, const std::atomic<bool> &cancel) {
+        return queue_.wait_until(detail::deadline_after(timeout), &cancel);
+    }
+
+    /// @brief Wakes every thread blocked in wait_for().
+    void wake_waiters() { queue_.wake_all(); }
 
     /// @brief Drops every queued event; returns how many (counted in stats().discarded).
     std::size_t clear() { return queue_.clear(); }
@@ -162,6 +165,43 @@ public:
 
     /// @brief Counters of the post queue: posted, rejected, delivered, discarded, pending.
     [[nodiscard]] queue_stats stats() const noexcept { return queue_.stats(); }
+
+    /// @brief Registers fn as the one responder to queries of type Query; a second is an error
+    /// (errc::duplicate_responder). The returned handle unregisters it.
+    template<typename Query, typename Fn>
+    [[nodiscard]] subscription respond(Fn &&fn) {
+        static_assert(detail::is_query_v<Query>, "evbus::bus::respond<Query>: Query must name its answer type as `using result_type = ...;`");
+        using result_type = typename Query::result_type;
+        using handler_type = std::decay_t<Fn>;
+        static_assert(std::is_invocable_r_v<result_type, handler_type &, const Query &>,
+                      "evbus::bus::respond<Query>: the responder must be callable with `const Query&` and return Query::result_type");
+        EVBUS_EXPECT(!detail::is_null_handler(fn), "evbus: respond() was given a null responder");
+        return assure<detail::query_call<Query>>().template subscribe<detail::query_call<Query>>(
+            [responder = handler_type(std::forward<Fn>(fn))](const detail::query_call<Query> &call) mutable {
+                call.answer.emplace(std::invoke(responder, *call.query));
+            },
+            0, true);
+    }
+
+    /// @brief Asks the responder of Query on this thread and returns its answer; no responder is an
+    /// error (errc::no_responder). Exceptions from the responder propagate.
+    template<typename Query>
+    [[nodiscard]] typename std::remove_cv_t<std::remove_reference_t<Query>>::result_type request(Query &&query) {
+        using query_type = std::remove_cv_t<std::remove_reference_t<Query>>;
+        static_assert(detail::is_query_v<query_type>, "evbus::bus::request: the query type must name its answer type as `using result_type = ...;`");
+        const detail::query_call<query_type> call{std::addressof(query), {}};
+        list_type *list = find<detail::query_call<query_type>>();
+        if(!list || list->publish(std::addressof(call)) == 0u) {
+            detail::raise(errc::no_responder, "evbus::bus::request: no responder for this query type");
+        }
+        return std::move(*call.answer);
+    }
+
+    /// @brief True while Query has a responder.
+    template<typename Query>
+    [[nodiscard]] bool has_responder() const noexcept {
+        return handler_count<detail::query_call<Query>>() != 0u;
+    }
 
     /// @brief Number of handlers subscribed to Event.
     template<typename Event>
@@ -176,6 +216,14 @@ public:
 private:
     using clock = std::chrono::steady_clock;
     static constexpr std::size_t initial_slots = 16u;
+
+    [[nodiscard]] auto deliverer() noexcept {
+        return [this](const detail::envelope &item) {
+            if(list_type *list = find(item.type)) {
+                list->publish(item.payload());
+            }
+        };
+    }
 
     [[nodiscard]] list_type *find(std::size_t index) const noexcept {
         lookup_table *table = table_.load(std::memory_order_acquire);

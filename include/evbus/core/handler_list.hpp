@@ -130,8 +130,9 @@ public:
         free_retired(pending_);
     }
 
+    /// Adds fn; with `exclusive`, refuses (errc::duplicate_responder) when the list is not empty.
     template<typename Event, typename Fn>
-    [[nodiscard]] subscription subscribe(Fn &&fn, int priority) {
+    [[nodiscard]] subscription subscribe(Fn &&fn, int priority, bool exclusive = false) {
         using handler_type = std::decay_t<Fn>;
         static_assert(std::is_invocable_v<handler_type &, const Event &>,
                       "evbus: a handler must be callable with `const Event&`");
@@ -143,6 +144,9 @@ public:
         std::unique_lock<typename Policy::mutex> lock{mutex_};
         snapshot *old = current_.load(std::memory_order_relaxed);
         const std::size_t old_size = old ? old->size : 0u;
+        if(exclusive && old_size != 0u) {
+            raise(errc::duplicate_responder, "evbus: this query type already has a responder");
+        }
         snapshot *next = snapshot::make(old_size + 1u);
         std::size_t at = 0;
         // Higher priority first; equal priorities keep subscription order.
