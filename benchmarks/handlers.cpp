@@ -26,3 +26,11 @@ std::uint64_t bench_sink() noexcept {
     }
     return sum;
 }
+
+double bench_fair_value(int symbol) noexcept {
+    double x = symbol;
+    for(int i = 0; i < 100; ++i) {
+        x = x * 1.0000001 + 0.5;
+    }
+    return x;
+}

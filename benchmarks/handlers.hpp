@@ -22,6 +22,9 @@ extern const std::array<bench_handler, bench_handler_count> bench_handlers;
 template<std::size_t N>
 void bench_handler_fn(const bench_event &event);
 
+/// A query answer that costs something to compute (about 100 dependent multiply-adds).
+double bench_fair_value(int symbol) noexcept;
+
 /// Sum of all counters, so the work cannot be optimized away.
 std::uint64_t bench_sink() noexcept;
 
