@@ -248,6 +248,34 @@ void c_evbus_busy_spin(benchmark::State &state) {
     report_latency(state, samples);
 }
 
+// Both sides sleep while idle: the echo side is a blocking worker that never spins,
+// the caller waits in wait_for(). Measures wake-up latency, the cost of using no idle CPU.
+void c_evbus_blocking(benchmark::State &state) {
+    std::vector<double> samples;
+    for(auto _: state) {
+        evbus::bus ping;
+        evbus::bus pong;
+        auto echo_sub = ping.subscribe<bench_event>([&](const bench_event &e) { pong.post(e); });
+        std::size_t answered = 0;
+        auto back_sub = pong.subscribe<bench_event>([&](const bench_event &) { ++answered; });
+        evbus::worker_config cfg;
+        cfg.wait = evbus::wait_strategy::block;
+        cfg.spins = 0;
+        evbus::worker echo{ping, cfg};
+        pin_to(0);
+        for(std::size_t i = 0; i < rounds / 4; ++i) {
+            const auto start = std::chrono::steady_clock::now();
+            ping.post(bench_event{i, 0.0});
+            while(answered <= i) {
+                pong.wait_for(std::chrono::seconds{1});
+                pong.dispatch();
+            }
+            samples.push_back(std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count());
+        }
+    }
+    report_latency(state, samples);
+}
+
 } // namespace
 
 BENCHMARK(a_floor_vector);
@@ -262,5 +290,6 @@ BENCHMARK(b_raw_moodycamel)->Unit(benchmark::kMillisecond)->UseRealTime()->Itera
 BENCHMARK(b_evbus_publisher)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 BENCHMARK(c_raw_moodycamel)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
 BENCHMARK(c_evbus_busy_spin)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
+BENCHMARK(c_evbus_blocking)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
 
 BENCHMARK_MAIN();

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 #include <evbus/cache/stats.hpp>
+#include <evbus/queue/queue_stats.hpp>
 
 /// @brief Formats evbus::cache_stats as `hits=H misses=M evictions=E expirations=X hit_ratio=R`.
 template<>
@@ -18,6 +19,20 @@ struct fmt::formatter<evbus::cache_stats> {
     auto format(const evbus::cache_stats &stats, FormatContext &ctx) const -> decltype(ctx.out()) {
         return fmt::format_to(ctx.out(), "hits={} misses={} evictions={} expirations={} hit_ratio={:.3f}",
                               stats.hits, stats.misses, stats.evictions, stats.expirations, stats.hit_ratio());
+    }
+};
+
+/// @brief Formats evbus::queue_stats as `posted=P rejected=R delivered=D discarded=X pending=N`.
+template<>
+struct fmt::formatter<evbus::queue_stats> {
+    /// @brief Accepts only an empty format spec, `{}`.
+    constexpr auto parse(fmt::format_parse_context &ctx) -> decltype(ctx.begin()) { return ctx.begin(); }
+
+    /// @brief Writes the counters.
+    template<typename FormatContext>
+    auto format(const evbus::queue_stats &stats, FormatContext &ctx) const -> decltype(ctx.out()) {
+        return fmt::format_to(ctx.out(), "posted={} rejected={} delivered={} discarded={} pending={}", stats.posted,
+                              stats.rejected, stats.delivered, stats.discarded, stats.pending);
     }
 };
 

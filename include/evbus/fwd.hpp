@@ -21,6 +21,9 @@ template<typename Bus, typename... Events>
 class basic_publisher;
 template<typename Derived, typename... Events>
 class subscriber;
+template<typename Target>
+class basic_worker;
+struct worker_config;
 
 } // namespace evbus
 

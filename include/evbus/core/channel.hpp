@@ -4,6 +4,7 @@
 /// @file
 /// @brief evbus::channel: the handlers of one event type, with no type lookup.
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -43,19 +44,7 @@ public:
         : queue_{config}, list_{std::make_shared<detail::handler_list<Threading>>()} {}
 
     /// @brief Closes the channel and delivers what is still queued, like basic_bus's destructor.
-    ~channel() {
-        queue_.close();
-        while(stats().pending != 0u) {
-#if EVBUS_HAS_EXCEPTIONS
-            try {
-                dispatch();
-            } catch(...) { // a destructor cannot report it; the remaining events are still delivered
-            }
-#else
-            dispatch();
-#endif
-        }
-    }
+    ~channel() { queue_.shutdown(deliverer()); }
 
     channel(const channel &) = delete;
     channel &operator=(const channel &) = delete;
@@ -84,7 +73,7 @@ public:
     /// @brief post() that waits at most timeout for room in a full overflow_policy::block queue.
     template<typename Arg, typename Rep, typename Period>
     bool post_for(Arg &&event, std::chrono::duration<Rep, Period> timeout) {
-        return queue_.template post<Event>(0u, std::forward<Arg>(event), nullptr, clock::now() + timeout);
+        return queue_.template post<Event>(0u, std::forward<Arg>(event), nullptr, detail::deadline_after(timeout));
     }
 
     /// @brief A token for post(token, event).
@@ -94,9 +83,23 @@ public:
     std::size_t dispatch() { return dispatch(unbounded); }
 
     /// @brief Delivers at most max_events queued events; returns how many.
-    std::size_t dispatch(std::size_t max_events) {
-        return queue_.drain(max_events, [this](const detail::envelope &item) { list_->publish(item.payload()); });
+    std::size_t dispatch(std::size_t max_events) { return queue_.drain(max_events, deliverer()); }
+
+    /// @brief Blocks until an event is queued, wake_waiters() is called, or timeout passes;
+    /// true when events are pending. multi_thread only. An idle waiter uses no CPU.
+    template<typename Rep, typename Period>
+    bool wait_for(std::chrono::duration<Rep, Period> timeout) {
+        return queue_.wait_until(detail::deadline_after(timeout));
     }
+
+    /// @brief wait_for() that also returns (false) once cancel is true; set it, then call wake_waiters().
+    template<typename Rep, typename Period>
+    bool wait_for(std::chrono::duration<Rep, Period> timeout, const std::atomic<bool> &cancel) {
+        return queue_.wait_until(detail::deadline_after(timeout), &cancel);
+    }
+
+    /// @brief Wakes every thread blocked in wait_for().
+    void wake_waiters() { queue_.wake_all(); }
 
     /// @brief Drops every queued event; returns how many.
     std::size_t clear() { return queue_.clear(); }
@@ -115,6 +118,10 @@ public:
 
 private:
     using clock = std::chrono::steady_clock;
+
+    [[nodiscard]] auto deliverer() noexcept {
+        return [this](const detail::envelope &item) { list_->publish(item.payload()); };
+    }
 
     detail::async_queue<Threading> queue_;
     std::shared_ptr<detail::handler_list<Threading>> list_;

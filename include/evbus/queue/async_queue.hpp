@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
+#include <mutex>
 #include <cstdint>
 #include <thread>
 #include <type_traits>
@@ -37,6 +39,21 @@ inline void backoff(unsigned &spins) noexcept {
     } else {
         std::this_thread::sleep_for(std::chrono::microseconds{20});
     }
+}
+
+/// steady_clock's now() + timeout, saturating at time_point::max() (wait forever).
+template<typename Rep, typename Period>
+[[nodiscard]] std::chrono::steady_clock::time_point deadline_after(std::chrono::duration<Rep, Period> timeout) {
+    using clock = std::chrono::steady_clock;
+    const auto now = clock::now();
+    if(timeout <= timeout.zero()) {
+        return now;
+    }
+    const auto room = std::chrono::duration_cast<std::chrono::duration<double>>(clock::time_point::max() - now);
+    if(std::chrono::duration_cast<std::chrono::duration<double>>(timeout) >= room) {
+        return clock::time_point::max();
+    }
+    return now + std::chrono::duration_cast<clock::duration>(timeout);
 }
 
 /// Counters keep posted >= delivered + discarded at every instant: a post is
@@ -92,7 +109,53 @@ public:
             rejected_.fetch_add(1u, std::memory_order_relaxed);
             return false;
         }
+        if constexpr(Threading::concurrent) {
+            if(EVBUS_UNLIKELY(wakeups_enabled_.load(std::memory_order_relaxed))) {
+                wake_sleepers();
+            }
+        }
         return true;
+    }
+
+    /// Blocks the calling thread until an event is pending, wake_all() is
+    /// called, or the deadline passes; true when an event is pending. While no
+    /// thread has ever waited, posting pays nothing for this.
+    bool wait_until(clock::time_point deadline, const std::atomic<bool> *cancel = nullptr) {
+        static_assert(Threading::concurrent, "evbus: waiting for posts needs a multi_thread bus or channel");
+        // One sleep is capped so that a post racing with the very first wait (it may not
+        // see wakeups enabled yet) is picked up within max_sleep; later posts wake at once.
+        constexpr auto max_sleep = std::chrono::milliseconds{100};
+        wakeups_enabled_.store(true, std::memory_order_seq_cst);
+        std::unique_lock<std::mutex> lock{sleep_mutex_};
+        while(!has_pending()) {
+            const auto now = clock::now();
+            if(now >= deadline) {
+                return false;
+            }
+            const std::uint64_t seen = wake_epoch_;
+            if(cancel && cancel->load(std::memory_order_acquire)) {
+                return false; // whoever set it calls wake_all() after, under this mutex
+            }
+            sleepers_.fetch_add(1u, std::memory_order_seq_cst);
+            if(!has_pending()) {
+                const auto until = deadline - now > max_sleep ? now + max_sleep : deadline;
+                sleep_cv_.wait_until(lock, until, [&] { return wake_epoch_ != seen; });
+            }
+            sleepers_.fetch_sub(1u, std::memory_order_relaxed);
+            if(wake_epoch_ != seen && !has_pending()) {
+                return false; // woken by wake_all()
+            }
+        }
+        return true;
+    }
+
+    /// Wakes every thread blocked in wait_until().
+    void wake_all() {
+        {
+            std::lock_guard<std::mutex> lock{sleep_mutex_};
+            ++wake_epoch_;
+        }
+        sleep_cv_.notify_all();
     }
 
     /// Hands up to max queued events to deliver(const envelope&), in batches, on
@@ -144,6 +207,23 @@ public:
         return done;
     }
 
+    /// Closes, then hands every queued event to deliver; for destructors, so
+    /// exceptions from deliver are dropped (the remaining events still go out).
+    template<typename Deliver>
+    void shutdown(Deliver &&deliver) noexcept {
+        close();
+        while(stats().pending != 0u) {
+#if EVBUS_HAS_EXCEPTIONS
+            try {
+                drain(unbounded, deliver);
+            } catch(...) { // a destructor cannot report it
+            }
+#else
+            drain(unbounded, deliver);
+#endif
+        }
+    }
+
     /// Drops every queued event; returns how many (counted as discarded).
     std::size_t clear() {
         std::size_t total = 0;
@@ -176,6 +256,24 @@ public:
     [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
 
 private:
+    [[nodiscard]] bool has_pending() const noexcept {
+        const std::uint64_t consumed = consumed_.load(std::memory_order_seq_cst);
+        return posted_.load(std::memory_order_seq_cst) > consumed;
+    }
+
+    /// Producer side of wait_until(): a full fence orders this post's counting
+    /// before the check for sleepers (pairs with the sleeper's seq_cst increment).
+    void wake_sleepers() {
+        rcu_domain::full_fence();
+        if(sleepers_.load(std::memory_order_seq_cst) != 0u) {
+            {
+                std::lock_guard<std::mutex> lock{sleep_mutex_};
+                ++wake_epoch_;
+            }
+            sleep_cv_.notify_all();
+        }
+    }
+
     /// Counts one post, waiting for room if the queue is bounded, full and blocking.
     bool reserve(clock::time_point deadline) {
         if(capacity_ == unbounded) {
@@ -208,6 +306,11 @@ private:
     alignas(line) counter rejected_{0u};
     counter discarded_{0u};
     typename Threading::template atomic<bool> closed_{false};
+    alignas(line) std::atomic<bool> wakeups_enabled_{false};
+    std::atomic<std::uint32_t> sleepers_{0u};
+    std::mutex sleep_mutex_;
+    std::condition_variable sleep_cv_;
+    std::uint64_t wake_epoch_{0u}; // guarded by sleep_mutex_
 };
 
 } // namespace evbus::detail

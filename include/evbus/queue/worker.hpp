@@ -1,0 +1,139 @@
+#ifndef EVBUS_QUEUE_WORKER_HPP
+#define EVBUS_QUEUE_WORKER_HPP
+
+/// @file
+/// @brief evbus::worker: a thread that dispatches a bus (or channel) until stopped.
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <thread>
+
+#include "../config.hpp"
+#include "../core/bus.hpp"
+#include "../core/rcu.hpp"
+
+#if EVBUS_HAS_EXCEPTIONS
+#    include <exception>
+#    include <mutex>
+#endif
+
+namespace evbus {
+
+/// @brief How an idle consumer waits for the next event: latency against CPU.
+enum class wait_strategy {
+    busy_spin, ///< never leaves the CPU: lowest latency, one core at 100%
+    yield,     ///< spins briefly, then yields the CPU between polls
+    block,     ///< spins briefly, then sleeps until a producer signals: no CPU while idle
+};
+
+/// @brief Settings of a worker.
+struct worker_config {
+    /// @brief What to do while the queue is empty.
+    wait_strategy wait{wait_strategy::block};
+    /// @brief Most events one dispatch() call delivers before the stop flag is checked again.
+    std::size_t batch{256};
+    /// @brief Empty polls before yielding or sleeping.
+    std::uint32_t spins{64};
+};
+
+/// @brief Runs `target.dispatch()` on its own thread until stop() or destruction.
+///
+/// Target is a multi_thread bus or channel that outlives the worker. A handler
+/// exception does not stop the worker: it is counted in errors() and the first
+/// one is kept for first_error().
+template<typename Target>
+class basic_worker {
+public:
+    /// @brief Starts the thread.
+    explicit basic_worker(Target &target, worker_config config = {})
+        : target_{&target}, config_{config} {
+        EVBUS_EXPECT(config.batch != 0u, "evbus::worker: batch must be at least 1");
+        thread_ = std::thread{[this] { run(); }};
+    }
+
+    basic_worker(const basic_worker &) = delete;
+    basic_worker &operator=(const basic_worker &) = delete;
+
+    /// @brief Stops and joins the thread.
+    ~basic_worker() { stop(); }
+
+    /// @brief Stops the thread after its current batch and joins it; queued events stay queued.
+    void stop() {
+        if(thread_.joinable()) {
+            stop_.store(true, std::memory_order_release);
+            target_->wake_waiters();
+            thread_.join();
+        }
+    }
+
+    /// @brief True until stop() has been called.
+    [[nodiscard]] bool running() const noexcept { return !stop_.load(std::memory_order_acquire); }
+
+    /// @brief Number of dispatch() calls that ended with a handler exception.
+    [[nodiscard]] std::uint64_t errors() const noexcept { return errors_.load(std::memory_order_acquire); }
+
+#if EVBUS_HAS_EXCEPTIONS
+    /// @brief The first exception a handler threw on this worker, or null.
+    [[nodiscard]] std::exception_ptr first_error() const {
+        std::lock_guard<std::mutex> lock{error_mutex_};
+        return first_error_;
+    }
+#endif
+
+private:
+    std::size_t dispatch_once() {
+#if EVBUS_HAS_EXCEPTIONS
+        try {
+            return target_->dispatch(config_.batch);
+        } catch(...) {
+            {
+                std::lock_guard<std::mutex> lock{error_mutex_};
+                if(!first_error_) {
+                    first_error_ = std::current_exception();
+                }
+            }
+            errors_.fetch_add(1u, std::memory_order_release);
+            return 1u; // something was delivered; poll again at once
+        }
+#else
+        return target_->dispatch(config_.batch);
+#endif
+    }
+
+    void run() {
+        std::uint32_t idle = 0;
+        while(!stop_.load(std::memory_order_acquire)) {
+            if(dispatch_once() != 0u) {
+                idle = 0;
+                continue;
+            }
+            if(config_.wait == wait_strategy::busy_spin || idle < config_.spins) {
+                ++idle;
+                detail::cpu_relax();
+            } else if(config_.wait == wait_strategy::yield) {
+                std::this_thread::yield();
+            } else {
+                (void)target_->wait_for(std::chrono::hours{24}, stop_);
+            }
+        }
+    }
+
+    Target *target_;
+    worker_config config_;
+    std::atomic<bool> stop_{false};
+    std::atomic<std::uint64_t> errors_{0u};
+#if EVBUS_HAS_EXCEPTIONS
+    mutable std::mutex error_mutex_;
+    std::exception_ptr first_error_;
+#endif
+    std::thread thread_;
+};
+
+/// @brief A worker dispatching an evbus::bus.
+using worker = basic_worker<bus>;
+
+} // namespace evbus
+
+#endif
