@@ -220,7 +220,7 @@ private:
     [[nodiscard]] auto deliverer() noexcept {
         return [this](const detail::envelope &item) {
             if(list_type *list = find(item.type)) {
-                list->publish(item.payload());
+                list->publish_in_section(item.payload());
             }
         };
     }

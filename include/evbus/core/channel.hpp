@@ -120,7 +120,7 @@ private:
     using clock = std::chrono::steady_clock;
 
     [[nodiscard]] auto deliverer() noexcept {
-        return [this](const detail::envelope &item) { list_->publish(item.payload()); };
+        return [this](const detail::envelope &item) { list_->publish_in_section(item.payload()); };
     }
 
     detail::async_queue<Threading> queue_;

@@ -197,6 +197,15 @@ public:
         }
     }
 
+    /// publish() for a caller that already holds a read section (a dispatch batch).
+    std::size_t publish_in_section(const void *event) {
+        if constexpr(Policy::concurrent) {
+            return invoke_all(current_.load(std::memory_order_acquire), event);
+        } else {
+            return publish(event);
+        }
+    }
+
     /// Number of subscribed handlers.
     [[nodiscard]] std::size_t size() const noexcept {
         if constexpr(Policy::concurrent) {

@@ -159,7 +159,7 @@ public:
     }
 
     /// Hands up to max queued events to deliver(const envelope&), in batches, on
-    /// this thread. Events posted after the call starts wait for the next call.
+    /// this thread, inside one read section per batch (see batch_read_guard). Events posted after the call starts wait for the next call.
     /// If deliver throws, the rest of the current batch is still delivered and the
     /// first exception is rethrown; later events stay queued.
     template<typename Deliver>

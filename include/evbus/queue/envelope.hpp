@@ -14,17 +14,17 @@ namespace evbus::detail {
 
 struct envelope;
 
-/// How to find and free the payload of one event type.
+/// How to free the payload of one heap-stored event type.
 struct envelope_ops {
-    void (*destroy)(envelope &self) noexcept; // null: nothing to free
-    bool on_heap;
+    void (*destroy)(envelope &self) noexcept;
 };
 
 /// A queued event: one cache line, trivially copyable, so queues move it with a
 /// plain copy. Trivially copyable events of at most inline_size bytes (alignment
 /// at most 16) are stored inline; any other event is moved to the heap (one
-/// allocation per post) and the envelope holds the pointer. An envelope owns its
-/// payload until release() is called.
+/// allocation per post) and the envelope holds the pointer; `ops` is null for
+/// inline events, so delivering them never touches another cache line. An
+/// envelope owns its payload until release() is called.
 struct envelope {
     static constexpr std::size_t inline_size = 48u;
     static constexpr std::size_t inline_align = 16u;
@@ -42,7 +42,7 @@ struct envelope {
     void emplace(std::size_t event_type, Arg &&arg);
 
     [[nodiscard]] const void *payload() const noexcept {
-        if(ops->on_heap) {
+        if(ops) {
             void *heap;
             std::memcpy(&heap, storage, sizeof(heap));
             return heap;
@@ -52,7 +52,7 @@ struct envelope {
 
     /// Frees the payload; the envelope is garbage afterwards.
     void release() noexcept {
-        if(ops->destroy) {
+        if(ops) {
             ops->destroy(*this);
         }
     }
@@ -69,19 +69,19 @@ void envelope_destroy_heap(envelope &self) noexcept {
 }
 
 template<typename Event>
-inline constexpr envelope_ops envelope_ops_for =
-    envelope::fits_inline<Event> ? envelope_ops{nullptr, false} : envelope_ops{&envelope_destroy_heap<Event>, true};
+inline constexpr envelope_ops envelope_heap_ops{&envelope_destroy_heap<Event>};
 
 template<typename Event, typename Arg>
 void envelope::emplace(std::size_t event_type, Arg &&arg) {
     if constexpr(fits_inline<Event>) {
         ::new(static_cast<void *>(storage)) Event(std::forward<Arg>(arg));
+        ops = nullptr;
     } else {
         Event *heap = new Event(std::forward<Arg>(arg));
         std::memcpy(storage, &heap, sizeof(heap));
+        ops = &envelope_heap_ops<Event>;
     }
     type = event_type;
-    ops = &envelope_ops_for<Event>;
 }
 
 } // namespace evbus::detail
