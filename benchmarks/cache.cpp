@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 #include <evbus/cache/cache.hpp>
+#include <evbus/cache/coarse_clock.hpp>
 #include <evbus/cache/concurrent_cache.hpp>
 #include <evbus/cache/lfu.hpp>
 #include <evbus/cache/lru.hpp>
@@ -101,6 +102,7 @@ using namespace std::chrono_literals;
 using lru_cache = evbus::cache<std::uint64_t, std::uint64_t, evbus::lru>;
 using lfu_cache = evbus::cache<std::uint64_t, std::uint64_t, evbus::lfu>;
 using ttl_steady_cache = evbus::cache<std::uint64_t, std::uint64_t, evbus::ttl<>>;
+using ttl_coarse_cache = evbus::cache<std::uint64_t, std::uint64_t, evbus::ttl<evbus::coarse_steady_clock>>;
 using ttl_frozen_cache = evbus::cache<std::uint64_t, std::uint64_t, evbus::ttl<frozen_clock>>;
 using concurrent_lru_cache = evbus::concurrent_cache<std::uint64_t, std::uint64_t, evbus::lru>;
 
@@ -108,6 +110,7 @@ void get_hit_lru(benchmark::State &state) { get_hit<lru_cache>(state); }
 void get_hit_lfu(benchmark::State &state) { get_hit<lfu_cache>(state); }
 void get_hit_ttl_steady_clock(benchmark::State &state) { get_hit<ttl_steady_cache>(state, 1h); }
 void get_hit_ttl_frozen_clock(benchmark::State &state) { get_hit<ttl_frozen_cache>(state, 1h); }
+void get_hit_ttl_coarse_clock(benchmark::State &state) { get_hit<ttl_coarse_cache>(state, 1h); }
 
 // What a TTL lookup pays on top of the others: one read of the real clock.
 void steady_clock_now(benchmark::State &state) {
@@ -177,6 +180,7 @@ BENCHMARK(get_hit_lru);
 BENCHMARK(get_hit_lfu);
 BENCHMARK(get_hit_ttl_steady_clock);
 BENCHMARK(get_hit_ttl_frozen_clock);
+BENCHMARK(get_hit_ttl_coarse_clock);
 BENCHMARK(steady_clock_now);
 BENCHMARK(get_hit_concurrent_lru);
 BENCHMARK(get_or_put_evicting_lru);

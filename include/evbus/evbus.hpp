@@ -17,6 +17,7 @@
 #include "queue/queue_stats.hpp"
 #include "queue/worker.hpp"
 #include "cache/cache.hpp"
+#include "cache/coarse_clock.hpp"
 #include "cache/concurrent_cache.hpp"
 #include "cache/invalidate.hpp"
 #include "cache/lfu.hpp"
