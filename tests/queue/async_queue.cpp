@@ -374,3 +374,33 @@ TEST_CASE("subscribe and unsubscribe while other threads post and one dispatches
     REQUIRE(stable.load() == 40000);
     REQUIRE(bus.stats().delivered == 40000u);
 }
+
+TEST_CASE("producer tokens count their own posts, also when recycled", "[queue][async][publisher]") {
+    evbus::bus bus;
+    {
+        evbus::publisher<tick> a{bus};
+        REQUIRE(a.post(tick{0, 1}));
+        REQUIRE(a.post(tick{0, 2}));
+    }
+    auto token = bus.make_producer_token(); // reuses the first publisher's slot
+    REQUIRE(bus.post(token, tick{0, 3}));
+    auto moved = std::move(token);
+    REQUIRE(bus.post(moved, tick{0, 4}));
+    REQUIRE(bus.post(tick{0, 5})); // no token: the shared count
+    REQUIRE(bus.stats().posted == 5u);
+    REQUIRE(bus.stats().pending == 5u);
+    REQUIRE(bus.dispatch() == 5u);
+    const auto s = bus.stats();
+    REQUIRE(s.delivered == 5u);
+    REQUIRE(s.pending == 0u);
+
+    evbus::bus_config cfg;
+    cfg.capacity = 2;
+    evbus::bus bounded{cfg};
+    evbus::publisher<tick> b{bounded};
+    REQUIRE(b.post(tick{0, 1}));
+    REQUIRE(b.post(tick{0, 2}));
+    REQUIRE_FALSE(b.post(tick{0, 3})); // the bound holds for token posts too
+    REQUIRE(bounded.stats().posted == 2u);
+    REQUIRE(bounded.stats().rejected == 1u);
+}

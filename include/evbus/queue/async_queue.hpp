@@ -65,9 +65,53 @@ class async_queue {
     static constexpr std::size_t batch_size = 64u;
     static constexpr std::size_t line = Threading::concurrent ? 64u : alignof(counter);
 
+    /// The post count of one producer token, written only by the thread using the
+    /// token (a plain store, no read-modify-write) and summed by readers. Slots are
+    /// recycled between tokens and freed with the queue.
+    struct alignas(64) producer_slot {
+        std::atomic<std::uint64_t> posted{0u};
+        std::atomic<bool> in_use{true};
+        producer_slot *next{nullptr}; // immutable once the slot is published
+    };
+
 public:
-    using producer_token = typename queue_type::producer_token;
     using clock = std::chrono::steady_clock;
+
+    /// A producer's handle: the queue's own token and a post counter of its own.
+    class producer_token {
+    public:
+        producer_token(producer_token &&other) noexcept
+            : inner_{std::move(other.inner_)}, slot_{std::exchange(other.slot_, nullptr)} {}
+
+        producer_token &operator=(producer_token &&other) noexcept {
+            if(this != &other) {
+                release();
+                inner_ = std::move(other.inner_);
+                slot_ = std::exchange(other.slot_, nullptr);
+            }
+            return *this;
+        }
+
+        producer_token(const producer_token &) = delete;
+        producer_token &operator=(const producer_token &) = delete;
+
+        ~producer_token() { release(); }
+
+    private:
+        friend class async_queue;
+        using inner_type = typename queue_type::producer_token;
+
+        producer_token(inner_type inner, producer_slot *slot) noexcept: inner_{std::move(inner)}, slot_{slot} {}
+
+        void release() noexcept {
+            if(slot_) {
+                slot_->in_use.store(false, std::memory_order_release);
+            }
+        }
+
+        inner_type inner_;
+        producer_slot *slot_;
+    };
 
     explicit async_queue(const bus_config &config)
         : capacity_{config.capacity}, block_{config.overflow == overflow_policy::block} {
@@ -80,14 +124,37 @@ public:
     async_queue &operator=(const async_queue &) = delete;
 
     /// Frees what is still queued (owners drain or clear first; this only reclaims memory).
-    ~async_queue() { (void)clear(); }
+    ~async_queue() {
+        (void)clear();
+        for(producer_slot *slot = slots_.load(std::memory_order_acquire); slot;) {
+            delete std::exchange(slot, slot->next);
+        }
+    }
 
-    [[nodiscard]] producer_token make_token() { return queue_.make_token(); }
+    [[nodiscard]] producer_token make_token() {
+        producer_slot *slot = nullptr;
+        if constexpr(Threading::concurrent) {
+            for(producer_slot *s = slots_.load(std::memory_order_acquire); s && !slot; s = s->next) {
+                bool expected = false;
+                if(s->in_use.compare_exchange_strong(expected, true, std::memory_order_acq_rel)) {
+                    slot = s;
+                }
+            }
+            if(!slot) {
+                slot = new producer_slot{};
+                slot->next = slots_.load(std::memory_order_relaxed);
+                while(!slots_.compare_exchange_weak(slot->next, slot, std::memory_order_release, std::memory_order_relaxed)) {
+                }
+            }
+        }
+        return producer_token{queue_.make_token(), slot};
+    }
 
     /// Queues Event{arg}; false (and counted as rejected) when closed, full, or timed out.
     template<typename Event, typename Arg>
     bool post(std::size_t type, Arg &&arg, producer_token *token, clock::time_point deadline) {
-        if(EVBUS_UNLIKELY(closed_.load(std::memory_order_relaxed)) || EVBUS_UNLIKELY(!reserve(deadline))) {
+        producer_slot *slot = token ? token->slot_ : nullptr;
+        if(EVBUS_UNLIKELY(closed_.load(std::memory_order_relaxed)) || EVBUS_UNLIKELY(!reserve(deadline, slot))) {
             rejected_.fetch_add(1u, std::memory_order_relaxed);
             return false;
         }
@@ -96,16 +163,16 @@ public:
         try {
             item.template emplace<Event>(type, std::forward<Arg>(arg));
         } catch(...) {
-            posted_.fetch_sub(1u, std::memory_order_relaxed);
+            unreserve(slot);
             throw;
         }
 #else
         item.template emplace<Event>(type, std::forward<Arg>(arg));
 #endif
-        const bool queued = token ? queue_.enqueue(*token, std::move(item)) : queue_.enqueue(std::move(item));
+        const bool queued = token ? queue_.enqueue(token->inner_, std::move(item)) : queue_.enqueue(std::move(item));
         if(EVBUS_UNLIKELY(!queued)) { // the queue could not allocate
             item.release();
-            posted_.fetch_sub(1u, std::memory_order_relaxed);
+            unreserve(slot);
             rejected_.fetch_add(1u, std::memory_order_relaxed);
             return false;
         }
@@ -164,8 +231,8 @@ public:
     /// first exception is rethrown; later events stay queued.
     template<typename Deliver>
     std::size_t drain(std::size_t max, Deliver &&deliver) {
-        const std::uint64_t consumed = consumed_.load(std::memory_order_relaxed);
-        const std::uint64_t posted = posted_.load(std::memory_order_acquire);
+        const std::uint64_t consumed = consumed_.load(std::memory_order_acquire);
+        const std::uint64_t posted = posted_total(std::memory_order_acquire);
         const std::uint64_t queued = posted > consumed ? posted - consumed : 0u;
         const std::size_t budget = static_cast<std::size_t>(std::min<std::uint64_t>(queued, max));
         std::size_t done = 0;
@@ -244,10 +311,10 @@ public:
 
     [[nodiscard]] queue_stats stats() const noexcept {
         queue_stats out;
-        out.delivered = delivered_.load(std::memory_order_relaxed);
-        out.discarded = discarded_.load(std::memory_order_relaxed);
+        out.delivered = delivered_.load(std::memory_order_acquire);
+        out.discarded = discarded_.load(std::memory_order_acquire);
         out.rejected = rejected_.load(std::memory_order_relaxed);
-        out.posted = posted_.load(std::memory_order_acquire);
+        out.posted = posted_total(std::memory_order_acquire);
         const std::uint64_t done = out.delivered + out.discarded;
         out.pending = out.posted > done ? out.posted - done : 0u;
         return out;
@@ -258,7 +325,18 @@ public:
 private:
     [[nodiscard]] bool has_pending() const noexcept {
         const std::uint64_t consumed = consumed_.load(std::memory_order_seq_cst);
-        return posted_.load(std::memory_order_seq_cst) > consumed;
+        return posted_total(std::memory_order_seq_cst) > consumed;
+    }
+
+    /// Accepted posts: the shared count plus every producer token's own.
+    [[nodiscard]] std::uint64_t posted_total(std::memory_order order) const noexcept {
+        std::uint64_t total = posted_.load(order);
+        if constexpr(Threading::concurrent) {
+            for(const producer_slot *slot = slots_.load(std::memory_order_acquire); slot; slot = slot->next) {
+                total += slot->posted.load(order);
+            }
+        }
+        return total;
     }
 
     /// Producer side of wait_until(): a full fence orders this post's counting
@@ -275,8 +353,16 @@ private:
     }
 
     /// Counts one post, waiting for room if the queue is bounded, full and blocking.
-    bool reserve(clock::time_point deadline) {
+    /// Unbounded posts through a token count in the token's own slot; bounded ones
+    /// share one counter, so that the bound is exact.
+    bool reserve(clock::time_point deadline, producer_slot *slot) {
         if(capacity_ == unbounded) {
+            if constexpr(Threading::concurrent) {
+                if(slot) {
+                    slot->posted.store(slot->posted.load(std::memory_order_relaxed) + 1u, std::memory_order_release);
+                    return true;
+                }
+            }
             posted_.fetch_add(1u, std::memory_order_relaxed);
             return true;
         }
@@ -297,7 +383,20 @@ private:
         }
     }
 
+    /// Takes back the count of a post that reserve() accepted and that then failed.
+    void unreserve(producer_slot *slot) noexcept {
+        if constexpr(Threading::concurrent) {
+            if(slot && capacity_ == unbounded) {
+                slot->posted.store(slot->posted.load(std::memory_order_relaxed) - 1u, std::memory_order_release);
+                return;
+            }
+        }
+        (void)slot;
+        posted_.fetch_sub(1u, std::memory_order_relaxed);
+    }
+
     queue_type queue_;
+    std::atomic<producer_slot *> slots_{nullptr};
     std::size_t capacity_;
     bool block_;
     alignas(line) counter posted_{0u};
