@@ -5,6 +5,7 @@
 /// @brief detail::handler_list: the priority-ordered, copy-on-write handler array behind
 /// every channel and every event type of a bus.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -167,8 +168,8 @@ public:
         auto *target = static_cast<node *>(token);
         std::unique_lock<typename Policy::mutex> lock{mutex_};
         snapshot *old = current_.load(std::memory_order_relaxed);
-        if(!old) {
-            return;
+        if(!old || std::find_if(old->begin(), old->end(), [target](const entry &e) { return e.target == target; }) == old->end()) {
+            return; // not (or no longer) in this list
         }
         target->active.store(false, std::memory_order_seq_cst);
         snapshot *next = nullptr;

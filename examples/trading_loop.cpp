@@ -1,0 +1,236 @@
+// trading_loop: market data -> strategy -> execution simulator -> fills, over evbus, for a bounded time.
+//
+// Shows: a market-data thread posting ticks through its own evbus::publisher onto a bounded bus
+// (overflow_policy::block: a fast feed is slowed down, never dropped); a strategy on the main thread,
+// which dispatches that bus, asking a fair-value query answered by a TTL-memoized responder
+// (evbus::memoize over evbus::cache<int, double, evbus::ttl<>>) that each tick of a symbol
+// invalidates (evbus::evict_on); orders going to an execution simulator on an evbus::worker thread
+// through a second bus, and fills coming back as events. Prints ticks/s, queue depth and the cache
+// hit ratio each second, then checks that every tick was delivered and every order filled.
+// Usage: trading_loop [seconds] [ticks_per_second]   (default 2 s at 50000 ticks/s; 0 = as fast as possible)
+
+#include <evbus/evbus.hpp>
+#include <evbus/fmt.hpp>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <random>
+#include <thread>
+
+using steady = std::chrono::steady_clock;
+
+constexpr int symbols = 16;          // traded in pairs: 0 with 1, 2 with 3, ...
+constexpr std::size_t history = 32;  // prices the fair-value model looks at
+
+struct tick { int symbol; double price; };
+struct order { std::uint64_t id; int symbol; int qty; double price; }; // qty > 0 buys, < 0 sells
+struct fill { std::uint64_t order_id; int symbol; int qty; double price; };
+struct fair_value_query { int symbol; using result_type = double; };
+
+// Recent prices per symbol; updated by a tick handler and read by the model, both on the main thread.
+struct book {
+    std::array<std::array<double, history>, symbols> prices{};
+    std::array<std::size_t, symbols> count{};
+    void on(const tick &t) { prices[t.symbol][count[t.symbol]++ % history] = t.price; }
+    double last(int s) const { return prices[s][(count[s] + history - 1) % history]; }
+    double fair_value(int s) const { // the "expensive" model: exponentially weighted mean price
+        double sum = 0.0, weights = 0.0, w = 1.0;
+        for(std::size_t i = 0; i < std::min(count[s], history); ++i, w *= 0.9) {
+            sum += w * prices[s][(count[s] + history - 1 - i) % history];
+            weights += w;
+        }
+        return sum / weights;
+    }
+};
+
+// Pairs trading: buy a symbol that is cheap against its fair value relative to its partner, sell a
+// rich one; one working order per symbol at a time, |position| <= 100. Runs on the main thread.
+struct strategy : evbus::subscriber<strategy, tick, fill> {
+    strategy(evbus::bus &market_bus, evbus::bus &exec_bus, const book &b)
+        : subscriber(market_bus), market{market_bus}, orders_out{exec_bus}, prices{b} {}
+    void on(const tick &t) {
+        ++ticks;
+        const int partner = t.symbol ^ 1;
+        if(working[t.symbol] || prices.count[partner] == 0) {
+            return;
+        }
+        const double fv = market.request(fair_value_query{t.symbol});       // a miss: this tick evicted it
+        const double fv_partner = market.request(fair_value_query{partner}); // usually a hit
+        const double rich = t.price / fv - prices.last(partner) / fv_partner;
+        const int qty = rich > 0.0005 ? -10 : rich < -0.0005 ? 10 : 0;
+        if(qty != 0 && std::abs(position[t.symbol] + qty) <= 100 && orders_out.post(order{++orders, t.symbol, qty, t.price})) {
+            working[t.symbol] = true;
+        }
+    }
+    void on(const fill &f) {
+        ++fills;
+        working[f.symbol] = false;
+        position[f.symbol] += f.qty;
+    }
+    evbus::bus &market;
+    evbus::publisher<order> orders_out;
+    const book &prices;
+    std::array<bool, symbols> working{};
+    std::array<int, symbols> position{};
+    std::uint64_t ticks = 0, orders = 0, fills = 0;
+};
+
+// Execution simulator on the worker thread that dispatches the execution bus: fills each order at its
+// price and posts the fill back to the market bus (waiting while that bus is full).
+struct exchange : evbus::subscriber<exchange, order> {
+    exchange(evbus::bus &exec_bus, evbus::bus &market_bus) : subscriber(exec_bus), fills_out{market_bus} {}
+    ~exchange() { unsubscribe(); }
+    void on(const order &o) {
+        if(fills_out.post(fill{o.id, o.symbol, o.qty, o.price})) {
+            ++sent;
+        } else {
+            ++lost; // the market bus was closed: only when main gives up
+        }
+    }
+    evbus::publisher<fill> fills_out;
+    std::uint64_t sent = 0, lost = 0; // read by main once the worker has stopped
+};
+
+// Posts `rate` ticks per second (0: as fast as the queue takes them) for `seconds`; `accepted` is
+// read by main after the join.
+void market_data(evbus::bus &bus, double seconds, double rate, std::atomic<bool> &done, std::uint64_t &accepted) {
+    evbus::publisher<tick> feed{bus};
+    std::array<double, symbols> px;
+    px.fill(100.0);
+    std::mt19937 rng{2024};
+    std::uniform_int_distribution<int> pick{0, symbols - 1};
+    std::uniform_real_distribution<double> move{-1e-3, 1e-3};
+    std::uint64_t issued = 0;
+    const auto start = steady::now();
+    for(auto now = start; now - start < std::chrono::duration<double>(seconds); now = steady::now()) {
+        const double elapsed = std::chrono::duration<double>(now - start).count();
+        const auto due = rate > 0.0 ? std::min(static_cast<std::uint64_t>(rate * elapsed), issued + 1024u) : issued + 1024u;
+        for(; issued < due; ++issued) {
+            const int s = pick(rng);
+            px[s] += px[s] * move(rng) + 0.01 * (100.0 - px[s]); // mean-reverting random walk
+            accepted += feed.post(tick{s, px[s]}) ? 1u : 0u;
+        }
+        if(rate > 0.0) {
+            std::this_thread::sleep_for(std::chrono::milliseconds{1});
+        }
+    }
+    done.store(true, std::memory_order_release);
+}
+
+constexpr const char *usage =
+    "usage: trading_loop [seconds] [ticks_per_second]\n"
+    "  seconds:          run time, 0.001 to 600, fractions allowed (default 2)\n"
+    "  ticks_per_second: 0 (as fast as possible) to 1e7 (default 50000)\n";
+
+// Reads argv[i], when given, into out; false (after saying why) unless it is a number in [min, max].
+bool parse_arg(int argc, char **argv, int i, const char *name, double min, double max, double &out) {
+    char *end = nullptr;
+    errno = 0;
+    const double value = i < argc ? std::strtod(argv[i], &end) : out;
+    if(i < argc && (end == argv[i] || *end != '\0' || errno == ERANGE || !std::isfinite(value) || value < min || value > max)) {
+        std::fprintf(stderr, "trading_loop: %s must be a number from %.10g to %.10g, not '%s'\n%s", name, min, max, argv[i], usage);
+        return false;
+    }
+    out = value;
+    return true;
+}
+
+int main(int argc, char **argv) {
+    double seconds = 2.0, rate = 50000.0;
+    if(argc > 3) {
+        std::fprintf(stderr, "trading_loop: too many arguments\n%s", usage);
+        return 2;
+    }
+    if(!parse_arg(argc, argv, 1, "seconds", 0.001, 600.0, seconds) ||
+       !parse_arg(argc, argv, 2, "ticks_per_second", 0.0, 1e7, rate)) {
+        return 2;
+    }
+
+    evbus::bus_config config;
+    config.capacity = 4096;
+    config.overflow = evbus::overflow_policy::block; // the feed waits for room instead of dropping ticks
+    evbus::bus market{config};
+    evbus::bus exec; // unbounded: the strategy never waits on the exchange
+
+    book prices;
+    auto fair_value = evbus::memoize(evbus::cache<int, double, evbus::ttl<>>{symbols, std::chrono::milliseconds{20}},
+                                     [&prices](const fair_value_query &q) { return prices.fair_value(q.symbol); },
+                                     [](const fair_value_query &q) { return q.symbol; });
+    const evbus::subscription responder = market.respond<fair_value_query>(std::ref(fair_value));
+    // Handlers of a tick, in order: invalidation (evbus::invalidation_priority), the book, the strategy.
+    const evbus::subscription invalidate =
+        evbus::evict_on<tick>(market, fair_value.cache(), [](const tick &t) { return t.symbol; });
+    const evbus::subscription record = market.subscribe<tick>([&prices](const tick &t) { prices.on(t); }, 100);
+    strategy strat{market, exec, prices};
+    exchange venue{exec, market};
+    evbus::worker venue_thread{exec};
+
+    std::atomic<bool> feed_done{false};
+    std::uint64_t ticks_accepted = 0;
+    std::thread feed{market_data, std::ref(market), seconds, rate, std::ref(feed_done), std::ref(ticks_accepted)};
+
+    const auto start = steady::now();
+    const auto give_up = start + std::chrono::duration<double>(seconds) + std::chrono::seconds{60}; // hang guard only
+    auto last_report = start;
+    std::uint64_t ticks_before = 0;
+    const auto report = [&](steady::time_point now) { // main thread only: the strategy's counters are its own
+        const double interval = std::chrono::duration<double>(now - last_report).count();
+        fmt::print("{:6.2f} s  {:>9.0f} ticks/s  depth {:>5}  fair-value hit ratio {:.3f}  orders {:>7}  fills {:>7}\n",
+                   std::chrono::duration<double>(now - start).count(), static_cast<double>(strat.ticks - ticks_before) / interval,
+                   market.stats().pending, fair_value.cache().stats().hit_ratio(), strat.orders, strat.fills);
+        last_report = now;
+        ticks_before = strat.ticks;
+    };
+    bool finished = false;
+    for(;;) {
+        const std::size_t delivered = market.dispatch(1024);
+        const auto now = steady::now();
+        if(now - last_report >= std::chrono::seconds{1}) {
+            report(now);
+        }
+        if(delivered != 0) {
+            continue;
+        }
+        if(feed_done.load(std::memory_order_acquire) && market.stats().pending == 0 && strat.fills == strat.orders) {
+            finished = true;
+            break;
+        }
+        if(now > give_up) {
+            fmt::print(stderr, "trading_loop: still not drained a minute after the feed stopped; giving up\n");
+            break;
+        }
+        (void)market.wait_for(std::chrono::milliseconds{1});
+    }
+    if(steady::now() - last_report >= std::chrono::milliseconds{100}) {
+        report(steady::now()); // the last, partial second
+    }
+    const double run_time = std::chrono::duration<double>(steady::now() - start).count();
+    market.close(); // releases the exchange if it is waiting for room (only when giving up)
+    venue_thread.stop();
+    feed.join();
+
+    const evbus::queue_stats market_stats = market.stats(), exec_stats = exec.stats();
+    fmt::print("\n{} ticks in {:.2f} s ({:.0f}/s); {} orders, {} fills\n", strat.ticks, run_time,
+               static_cast<double>(strat.ticks) / run_time, strat.orders, strat.fills);
+    fmt::print("market bus : {}\nexec bus   : {}\nfair value : {}\n", market_stats, exec_stats, fair_value.cache().stats());
+
+    const bool ok = finished && market_stats.pending == 0 && market_stats.rejected == 0 &&
+                    market_stats.delivered == market_stats.posted && market_stats.posted == ticks_accepted + venue.sent &&
+                    strat.ticks == ticks_accepted && strat.fills == strat.orders && venue.sent == strat.orders &&
+                    venue.lost == 0 && exec_stats.posted == strat.orders && exec_stats.delivered == exec_stats.posted;
+    if(!ok) {
+        fmt::print(stderr, "FAILED: ticks posted {} / seen {}, orders {}, fills {}, fills lost {}\n", ticks_accepted,
+                   strat.ticks, strat.orders, strat.fills, venue.lost);
+        return 1;
+    }
+    fmt::print("OK: every tick delivered, every order filled\n");
+    return 0;
+}
