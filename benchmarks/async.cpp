@@ -119,6 +119,21 @@ void a_publisher_post_dispatch(benchmark::State &state) {
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * burst));
 }
 
+void a_publisher_post_bulk_dispatch(benchmark::State &state) {
+    evbus::bus bus;
+    auto s = bus.subscribe<bench_event>(handler);
+    evbus::publisher<bench_event> pub{bus};
+    bench_event in[burst];
+    for(auto _: state) {
+        for(std::size_t i = 0; i < burst; ++i) {
+            in[i] = bench_event{i, 1.0};
+        }
+        pub.post_bulk(in, in + burst);
+        bus.dispatch();
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * burst));
+}
+
 template<typename Threading>
 void a_channel_post_dispatch(benchmark::State &state) {
     evbus::channel<bench_event, Threading> ch;
@@ -283,6 +298,7 @@ BENCHMARK(a_raw_moodycamel_bulk);
 BENCHMARK(a_raw_moodycamel_single);
 BENCHMARK_TEMPLATE(a_bus_post_dispatch, evbus::bus);
 BENCHMARK(a_publisher_post_dispatch);
+BENCHMARK(a_publisher_post_bulk_dispatch);
 BENCHMARK_TEMPLATE(a_bus_post_dispatch, evbus::st_bus);
 BENCHMARK_TEMPLATE(a_channel_post_dispatch, evbus::multi_thread);
 BENCHMARK_TEMPLATE(a_channel_post_dispatch, evbus::single_thread);

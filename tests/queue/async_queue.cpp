@@ -404,3 +404,59 @@ TEST_CASE("producer tokens count their own posts, also when recycled", "[queue][
     REQUIRE(bounded.stats().posted == 2u);
     REQUIRE(bounded.stats().rejected == 1u);
 }
+
+TEMPLATE_TEST_CASE("post_bulk queues a range in order; a bounded queue takes what fits", "[queue][async][bulk]", evbus::bus, evbus::st_bus) {
+    TestType bus;
+    std::vector<int> seen;
+    auto a = bus.template subscribe<tick>([&](const tick &t) { seen.push_back(t.seq); });
+    std::vector<tick> ticks;
+    for(int i = 0; i < 150; ++i) { // more than one chunk
+        ticks.push_back(tick{0, i});
+    }
+    auto token = bus.make_producer_token();
+    REQUIRE(bus.post_bulk(token, ticks.begin(), ticks.end()) == 150u);
+    REQUIRE(bus.dispatch() == 150u);
+    REQUIRE(bus.post_bulk(ticks.begin(), ticks.begin() + 10) == 10u); // another producer
+    REQUIRE(bus.stats().posted == 160u);
+    REQUIRE(bus.dispatch() == 10u);
+    REQUIRE(seen.size() == 160u);
+    for(int i = 0; i < 150; ++i) {
+        REQUIRE(seen[static_cast<std::size_t>(i)] == i);
+    }
+
+    evbus::bus_config cfg;
+    cfg.capacity = 100;
+    TestType bounded{cfg};
+    REQUIRE(bounded.post(tick{0, -1}));
+    REQUIRE(bounded.post_bulk(ticks.begin(), ticks.end()) == 99u);
+    auto s = bounded.stats();
+    REQUIRE(s.posted == 100u);
+    REQUIRE(s.rejected == 51u);
+    bounded.close();
+    REQUIRE(bounded.post_bulk(ticks.begin(), ticks.begin() + 5) == 0u);
+    REQUIRE(bounded.stats().rejected == 56u);
+    REQUIRE(bounded.dispatch() == 100u);
+
+    std::vector<std::string> names{"a", "bb", "ccc"}; // non-trivial events go to the heap
+    std::string joined;
+    auto b = bus.template subscribe<std::string>([&](const std::string &n) { joined += n; });
+    REQUIRE(bus.post_bulk(names.begin(), names.end()) == 3u);
+    bus.dispatch();
+    REQUIRE(joined == "abbccc");
+}
+
+TEST_CASE("publisher and channel post_bulk", "[queue][async][bulk]") {
+    evbus::bus bus;
+    int sum = 0;
+    auto a = bus.subscribe<tick>([&](const tick &t) { sum += t.seq; });
+    const tick ticks[] = {{0, 1}, {0, 2}, {0, 3}};
+    evbus::publisher<tick> pub{bus};
+    REQUIRE(pub.post_bulk(std::begin(ticks), std::end(ticks)) == 3u);
+    bus.dispatch();
+    REQUIRE(sum == 6);
+    evbus::channel<tick> ch;
+    auto c = ch.subscribe([&](const tick &t) { sum += t.seq; });
+    REQUIRE(ch.post_bulk(std::begin(ticks), std::end(ticks)) == 3u);
+    ch.dispatch();
+    REQUIRE(sum == 12);
+}

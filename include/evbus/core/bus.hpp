@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <new>
@@ -127,6 +128,21 @@ public:
         using event_type = std::remove_cv_t<std::remove_reference_t<Event>>;
         return queue_.template post<event_type>(detail::type_index<event_type>::value(), std::forward<Event>(event),
                                                 nullptr, detail::deadline_after(timeout));
+    }
+
+    /// @brief Queues [first, last) in order with bulk enqueues through token; returns how many
+    /// were accepted. Never waits: a full bounded queue takes what fits, the rest is rejected.
+    template<typename ForwardIt>
+    std::size_t post_bulk(producer_token &token, ForwardIt first, ForwardIt last) {
+        using event_type = std::remove_cv_t<typename std::iterator_traits<ForwardIt>::value_type>;
+        return queue_.template post_bulk<event_type>(detail::type_index<event_type>::value(), first, last, &token);
+    }
+
+    /// @brief post_bulk() without a token.
+    template<typename ForwardIt>
+    std::size_t post_bulk(ForwardIt first, ForwardIt last) {
+        using event_type = std::remove_cv_t<typename std::iterator_traits<ForwardIt>::value_type>;
+        return queue_.template post_bulk<event_type>(detail::type_index<event_type>::value(), first, last, nullptr);
     }
 
     /// @brief A token for post(token, event); use each token on one thread at a time.

@@ -76,6 +76,19 @@ public:
         return queue_.template post<Event>(0u, std::forward<Arg>(event), nullptr, detail::deadline_after(timeout));
     }
 
+    /// @brief Queues [first, last) in order with bulk enqueues; returns how many were accepted
+    /// (never waits: a full bounded queue takes what fits, the rest is rejected).
+    template<typename ForwardIt>
+    std::size_t post_bulk(producer_token &token, ForwardIt first, ForwardIt last) {
+        return queue_.template post_bulk<Event>(0u, first, last, &token);
+    }
+
+    /// @brief post_bulk() without a token.
+    template<typename ForwardIt>
+    std::size_t post_bulk(ForwardIt first, ForwardIt last) {
+        return queue_.template post_bulk<Event>(0u, first, last, nullptr);
+    }
+
     /// @brief A token for post(token, event).
     [[nodiscard]] producer_token make_producer_token() { return queue_.make_token(); }
 

@@ -5,6 +5,7 @@
 /// @brief evbus::publisher: a handle that may publish only the event types it names.
 
 #include <cstddef>
+#include <iterator>
 #include <type_traits>
 #include <utility>
 
@@ -40,6 +41,14 @@ public:
     bool post(Event &&event) {
         static_assert(allowed<Event>, "evbus::publisher: this event type is not in the publisher's list");
         return bus_->post(token_, std::forward<Event>(event));
+    }
+
+    /// @brief Queues [first, last) in order through this publisher's token; returns how many were accepted.
+    template<typename ForwardIt>
+    std::size_t post_bulk(ForwardIt first, ForwardIt last) {
+        static_assert(allowed<typename std::iterator_traits<ForwardIt>::value_type>,
+                      "evbus::publisher: this event type is not in the publisher's list");
+        return bus_->post_bulk(token_, first, last);
     }
 
     /// @brief The bus published to.

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <mutex>
 #include <cstdint>
+#include <iterator>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -182,6 +183,63 @@ public:
             }
         }
         return true;
+    }
+
+    /// Queues the events of [first, last) in order, in chunks of up to 64 per enqueue;
+    /// returns how many were accepted. Never waits: on a full bounded queue it takes
+    /// what fits and rejects (and counts) the rest; all are rejected once closed.
+    template<typename Event, typename It>
+    std::size_t post_bulk(std::size_t type, It first, It last, producer_token *token) {
+        std::size_t accepted = 0;
+        envelope chunk[batch_size]; // NOLINT: filled below
+        while(first != last) {
+            std::size_t want = 0;
+            for(It probe = first; probe != last && want < batch_size; ++probe) {
+                ++want;
+            }
+            producer_slot *slot = token ? token->slot_ : nullptr;
+            const std::size_t room = closed_.load(std::memory_order_relaxed) ? 0u : reserve_up_to(want, slot);
+            std::size_t built = 0;
+#if EVBUS_HAS_EXCEPTIONS
+            try {
+#endif
+                for(; built < room; ++built, ++first) {
+                    chunk[built].template emplace<Event>(type, *first);
+                }
+#if EVBUS_HAS_EXCEPTIONS
+            } catch(...) {
+                for(std::size_t i = 0; i < built; ++i) {
+                    chunk[i].release();
+                }
+                unreserve(slot, room);
+                throw;
+            }
+#endif
+            bool queued = true;
+            if(room != 0u) {
+                queued = token ? queue_.enqueue_bulk(token->inner_, chunk, room) : queue_.enqueue_bulk(chunk, room);
+                if(!queued) { // the queue could not allocate
+                    for(std::size_t i = 0; i < room; ++i) {
+                        chunk[i].release();
+                    }
+                    unreserve(slot, room);
+                }
+            }
+            if(queued) {
+                accepted += room;
+            }
+            if(!queued || room < want) { // closed, full or out of memory: the rest is rejected
+                const auto rest = static_cast<std::uint64_t>(std::distance(first, last)) + (queued ? 0u : room);
+                rejected_.fetch_add(rest, std::memory_order_relaxed);
+                break;
+            }
+        }
+        if constexpr(Threading::concurrent) {
+            if(accepted != 0u && EVBUS_UNLIKELY(wakeups_enabled_.load(std::memory_order_relaxed))) {
+                wake_sleepers();
+            }
+        }
+        return accepted;
     }
 
     /// Blocks the calling thread until an event is pending, wake_all() is
@@ -383,16 +441,38 @@ private:
         }
     }
 
-    /// Takes back the count of a post that reserve() accepted and that then failed.
-    void unreserve(producer_slot *slot) noexcept {
+    /// Counts up to want posts without waiting; returns how many fit.
+    std::size_t reserve_up_to(std::size_t want, producer_slot *slot) {
+        if(capacity_ == unbounded) {
+            if constexpr(Threading::concurrent) {
+                if(slot) {
+                    slot->posted.store(slot->posted.load(std::memory_order_relaxed) + want, std::memory_order_release);
+                    return want;
+                }
+            }
+            posted_.fetch_add(want, std::memory_order_relaxed);
+            return want;
+        }
+        std::uint64_t posted = posted_.load(std::memory_order_relaxed);
+        for(;;) {
+            const std::uint64_t used = posted - consumed_.load(std::memory_order_acquire);
+            const std::size_t room = used >= capacity_ ? 0u : static_cast<std::size_t>(std::min<std::uint64_t>(capacity_ - used, want));
+            if(room == 0u || posted_.compare_exchange_weak(posted, posted + room, std::memory_order_relaxed)) {
+                return room;
+            }
+        }
+    }
+
+    /// Takes back the count of posts that reserve() accepted and that then failed.
+    void unreserve(producer_slot *slot, std::size_t count = 1u) noexcept {
         if constexpr(Threading::concurrent) {
             if(slot && capacity_ == unbounded) {
-                slot->posted.store(slot->posted.load(std::memory_order_relaxed) - 1u, std::memory_order_release);
+                slot->posted.store(slot->posted.load(std::memory_order_relaxed) - count, std::memory_order_release);
                 return;
             }
         }
         (void)slot;
-        posted_.fetch_sub(1u, std::memory_order_relaxed);
+        posted_.fetch_sub(count, std::memory_order_relaxed);
     }
 
     queue_type queue_;

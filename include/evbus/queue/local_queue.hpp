@@ -32,6 +32,14 @@ public:
         return true;
     }
 
+    bool enqueue_bulk(producer_token &, Item *items, std::size_t count) { return enqueue_bulk(items, count); }
+    bool enqueue_bulk(Item *items, std::size_t count) {
+        for(std::size_t i = 0; i < count; ++i) {
+            enqueue(std::move(items[i]));
+        }
+        return true;
+    }
+
     std::size_t try_dequeue_bulk(Item *out, std::size_t max) {
         const std::size_t count = max < size_ ? max : size_;
         for(std::size_t i = 0; i < count; ++i) {

@@ -34,6 +34,11 @@ public:
     bool enqueue(Item &&item) { return queue_.enqueue(std::move(item)); }
     bool enqueue(producer_token &token, Item &&item) { return queue_.enqueue(token, std::move(item)); }
 
+    bool enqueue_bulk(Item *items, std::size_t count) { return queue_.enqueue_bulk(items, count); }
+    bool enqueue_bulk(producer_token &token, Item *items, std::size_t count) {
+        return queue_.enqueue_bulk(token, items, count);
+    }
+
     std::size_t try_dequeue_bulk(Item *out, std::size_t max) { return queue_.try_dequeue_bulk(out, max); }
 
 private:
