@@ -14,6 +14,7 @@
 #include "core/subscriber.hpp"
 #include "core/subscription.hpp"
 #include "core/threading.hpp"
+#include "queue/queue_front.hpp"
 #include "queue/queue_stats.hpp"
 #include "queue/worker.hpp"
 #include "cache/cache.hpp"

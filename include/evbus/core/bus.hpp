@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "../config.hpp"
-#include "../queue/async_queue.hpp"
+#include "../queue/queue_front.hpp"
 #include "../queue/queue_stats.hpp"
 #include "bus_config.hpp"
 #include "handler_list.hpp"
@@ -35,7 +35,7 @@ namespace evbus {
 /// the event (from any thread, for multi_thread) and dispatch() delivers queued
 /// events on the thread that calls it, in each producer's order across types.
 template<typename Threading>
-class basic_bus {
+class basic_bus: public detail::queue_front<Threading> {
     using list_type = detail::handler_list<Threading>;
     using slot_type = typename Threading::template atomic<list_type *>;
 
@@ -64,14 +64,14 @@ public:
     /// @brief Threading policy of this bus.
     using threading_policy = Threading;
     /// @brief Per-thread handle that makes one thread's posts cheaper (see make_producer_token()).
-    using producer_token = typename detail::async_queue<Threading>::producer_token;
+    using typename detail::queue_front<Threading>::producer_token;
 
     /// @brief An unbounded bus.
     basic_bus(): basic_bus{bus_config{}} {}
 
     /// @brief A bus with the given settings; a zero capacity is an error (errc::invalid_argument).
     explicit basic_bus(const bus_config &config)
-        : config_{config}, queue_{config} {
+        : detail::queue_front<Threading>{config}, config_{config} {
         table_.store(lookup_table::make(initial_slots), std::memory_order_release);
     }
 
@@ -81,7 +81,7 @@ public:
     /// @brief Closes the bus, delivers the events still queued (exceptions from their handlers are
     /// dropped), then destroys it; live subscriptions become inactive and stay safe to reset or destroy.
     ~basic_bus() {
-        queue_.shutdown(deliverer());
+        this->queue_.shutdown(deliverer());
         lookup_table::destroy(table_.load(std::memory_order_relaxed));
         for(lookup_table *table: retired_tables_) {
             lookup_table::destroy(table);
@@ -110,7 +110,7 @@ public:
     template<typename Event>
     bool post(Event &&event) {
         using event_type = std::remove_cv_t<std::remove_reference_t<Event>>;
-        return queue_.template post<event_type>(detail::type_index<event_type>::value(), std::forward<Event>(event),
+        return this->queue_.template post<event_type>(detail::type_index<event_type>::value(), std::forward<Event>(event),
                                                 nullptr, clock::time_point::max());
     }
 
@@ -118,7 +118,7 @@ public:
     template<typename Event>
     bool post(producer_token &token, Event &&event) {
         using event_type = std::remove_cv_t<std::remove_reference_t<Event>>;
-        return queue_.template post<event_type>(detail::type_index<event_type>::value(), std::forward<Event>(event),
+        return this->queue_.template post<event_type>(detail::type_index<event_type>::value(), std::forward<Event>(event),
                                                 &token, clock::time_point::max());
     }
 
@@ -126,7 +126,7 @@ public:
     template<typename Event, typename Rep, typename Period>
     bool post_for(Event &&event, std::chrono::duration<Rep, Period> timeout) {
         using event_type = std::remove_cv_t<std::remove_reference_t<Event>>;
-        return queue_.template post<event_type>(detail::type_index<event_type>::value(), std::forward<Event>(event),
+        return this->queue_.template post<event_type>(detail::type_index<event_type>::value(), std::forward<Event>(event),
                                                 nullptr, detail::deadline_after(timeout));
     }
 
@@ -135,52 +135,21 @@ public:
     template<typename ForwardIt>
     std::size_t post_bulk(producer_token &token, ForwardIt first, ForwardIt last) {
         using event_type = std::remove_cv_t<typename std::iterator_traits<ForwardIt>::value_type>;
-        return queue_.template post_bulk<event_type>(detail::type_index<event_type>::value(), first, last, &token);
+        return this->queue_.template post_bulk<event_type>(detail::type_index<event_type>::value(), first, last, &token);
     }
 
     /// @brief post_bulk() without a token.
     template<typename ForwardIt>
     std::size_t post_bulk(ForwardIt first, ForwardIt last) {
         using event_type = std::remove_cv_t<typename std::iterator_traits<ForwardIt>::value_type>;
-        return queue_.template post_bulk<event_type>(detail::type_index<event_type>::value(), first, last, nullptr);
+        return this->queue_.template post_bulk<event_type>(detail::type_index<event_type>::value(), first, last, nullptr);
     }
-
-    /// @brief A token for post(token, event); use each token on one thread at a time.
-    [[nodiscard]] producer_token make_producer_token() { return queue_.make_token(); }
 
     /// @brief Delivers the events queued when the call starts, on this thread; returns how many.
     std::size_t dispatch() { return dispatch(unbounded); }
 
     /// @brief Delivers at most max_events queued events (a frame budget); returns how many.
-    std::size_t dispatch(std::size_t max_events) { return queue_.drain(max_events, deliverer()); }
-
-    /// @brief Blocks until an event is queued, wake_waiters() is called, or timeout passes;
-    /// true when events are pending. multi_thread only. An idle waiter uses no CPU.
-    template<typename Rep, typename Period>
-    bool wait_for(std::chrono::duration<Rep, Period> timeout) {
-        return queue_.wait_until(detail::deadline_after(timeout));
-    }
-
-    /// @brief wait_for() that also returns (false) once cancel is true; set it, then call wake_waiters().
-    template<typename Rep, typename Period>
-    bool wait_for(std::chrono::duration<Rep, Period> timeout, const std::atomic<bool> &cancel) {
-        return queue_.wait_until(detail::deadline_after(timeout), &cancel);
-    }
-
-    /// @brief Wakes every thread blocked in wait_for().
-    void wake_waiters() { queue_.wake_all(); }
-
-    /// @brief Drops every queued event; returns how many (counted in stats().discarded).
-    std::size_t clear() { return queue_.clear(); }
-
-    /// @brief Rejects every later post(); events already queued stay deliverable.
-    void close() noexcept { queue_.close(); }
-
-    /// @brief True once close() has been called.
-    [[nodiscard]] bool closed() const noexcept { return queue_.closed(); }
-
-    /// @brief Counters of the post queue: posted, rejected, delivered, discarded, pending.
-    [[nodiscard]] queue_stats stats() const noexcept { return queue_.stats(); }
+    std::size_t dispatch(std::size_t max_events) { return this->queue_.drain(max_events, deliverer()); }
 
     /// @brief Registers fn as the one responder to queries of type Query; a second is an error
     /// (errc::duplicate_responder). The returned handle unregisters it.
@@ -283,7 +252,6 @@ private:
     }
 
     bus_config config_;
-    detail::async_queue<Threading> queue_;
     typename Threading::mutex mutex_;
     typename Threading::template atomic<lookup_table *> table_{nullptr};
     std::vector<std::shared_ptr<list_type>> lists_;

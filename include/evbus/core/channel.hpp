@@ -12,7 +12,7 @@
 #include <utility>
 
 #include "../fwd.hpp"
-#include "../queue/async_queue.hpp"
+#include "../queue/queue_front.hpp"
 #include "../queue/queue_stats.hpp"
 #include "bus_config.hpp"
 #include "handler_list.hpp"
@@ -23,7 +23,7 @@ namespace evbus {
 
 /// @brief Publish/subscribe for a single event type; same handles and guarantees as the bus.
 template<typename Event, typename Threading>
-class channel {
+class channel: public detail::queue_front<Threading> {
     static_assert(std::is_same_v<Event, std::remove_cv_t<std::remove_reference_t<Event>>>,
                   "evbus::channel<Event>: name the event type without const or reference");
 
@@ -33,18 +33,18 @@ public:
     /// @brief Threading policy of this channel.
     using threading_policy = Threading;
 
-    /// @brief Per-thread handle that makes one thread's posts cheaper.
-    using producer_token = typename detail::async_queue<Threading>::producer_token;
+    /// @brief Per-thread handle that makes one thread's posts cheaper (see make_producer_token()).
+    using typename detail::queue_front<Threading>::producer_token;
 
     /// @brief An empty channel with an unbounded queue.
     channel(): channel{bus_config{}} {}
 
     /// @brief An empty channel whose post queue has the given settings.
     explicit channel(const bus_config &config)
-        : queue_{config}, list_{std::make_shared<detail::handler_list<Threading>>()} {}
+        : detail::queue_front<Threading>{config}, list_{std::make_shared<detail::handler_list<Threading>>()} {}
 
     /// @brief Closes the channel and delivers what is still queued, like basic_bus's destructor.
-    ~channel() { queue_.shutdown(deliverer()); }
+    ~channel() { this->queue_.shutdown(deliverer()); }
 
     channel(const channel &) = delete;
     channel &operator=(const channel &) = delete;
@@ -61,70 +61,39 @@ public:
     /// @brief Queues the event for dispatch(); false when closed or a bounded queue is full.
     template<typename Arg, typename = std::enable_if_t<std::is_constructible_v<Event, Arg &&>>>
     bool post(Arg &&event) {
-        return queue_.template post<Event>(0u, std::forward<Arg>(event), nullptr, clock::time_point::max());
+        return this->queue_.template post<Event>(0u, std::forward<Arg>(event), nullptr, clock::time_point::max());
     }
 
     /// @brief post() through a producer token (one thread at a time per token).
     template<typename Arg, typename = std::enable_if_t<std::is_constructible_v<Event, Arg &&>>>
     bool post(producer_token &token, Arg &&event) {
-        return queue_.template post<Event>(0u, std::forward<Arg>(event), &token, clock::time_point::max());
+        return this->queue_.template post<Event>(0u, std::forward<Arg>(event), &token, clock::time_point::max());
     }
 
     /// @brief post() that waits at most timeout for room in a full overflow_policy::block queue.
     template<typename Arg, typename Rep, typename Period>
     bool post_for(Arg &&event, std::chrono::duration<Rep, Period> timeout) {
-        return queue_.template post<Event>(0u, std::forward<Arg>(event), nullptr, detail::deadline_after(timeout));
+        return this->queue_.template post<Event>(0u, std::forward<Arg>(event), nullptr, detail::deadline_after(timeout));
     }
 
     /// @brief Queues [first, last) in order with bulk enqueues; returns how many were accepted
     /// (never waits: a full bounded queue takes what fits, the rest is rejected).
     template<typename ForwardIt>
     std::size_t post_bulk(producer_token &token, ForwardIt first, ForwardIt last) {
-        return queue_.template post_bulk<Event>(0u, first, last, &token);
+        return this->queue_.template post_bulk<Event>(0u, first, last, &token);
     }
 
     /// @brief post_bulk() without a token.
     template<typename ForwardIt>
     std::size_t post_bulk(ForwardIt first, ForwardIt last) {
-        return queue_.template post_bulk<Event>(0u, first, last, nullptr);
+        return this->queue_.template post_bulk<Event>(0u, first, last, nullptr);
     }
-
-    /// @brief A token for post(token, event).
-    [[nodiscard]] producer_token make_producer_token() { return queue_.make_token(); }
 
     /// @brief Delivers the events queued when the call starts, on this thread; returns how many.
     std::size_t dispatch() { return dispatch(unbounded); }
 
     /// @brief Delivers at most max_events queued events; returns how many.
-    std::size_t dispatch(std::size_t max_events) { return queue_.drain(max_events, deliverer()); }
-
-    /// @brief Blocks until an event is queued, wake_waiters() is called, or timeout passes;
-    /// true when events are pending. multi_thread only. An idle waiter uses no CPU.
-    template<typename Rep, typename Period>
-    bool wait_for(std::chrono::duration<Rep, Period> timeout) {
-        return queue_.wait_until(detail::deadline_after(timeout));
-    }
-
-    /// @brief wait_for() that also returns (false) once cancel is true; set it, then call wake_waiters().
-    template<typename Rep, typename Period>
-    bool wait_for(std::chrono::duration<Rep, Period> timeout, const std::atomic<bool> &cancel) {
-        return queue_.wait_until(detail::deadline_after(timeout), &cancel);
-    }
-
-    /// @brief Wakes every thread blocked in wait_for().
-    void wake_waiters() { queue_.wake_all(); }
-
-    /// @brief Drops every queued event; returns how many.
-    std::size_t clear() { return queue_.clear(); }
-
-    /// @brief Rejects every later post(); queued events stay deliverable.
-    void close() noexcept { queue_.close(); }
-
-    /// @brief True once close() has been called.
-    [[nodiscard]] bool closed() const noexcept { return queue_.closed(); }
-
-    /// @brief Counters of the post queue.
-    [[nodiscard]] queue_stats stats() const noexcept { return queue_.stats(); }
+    std::size_t dispatch(std::size_t max_events) { return this->queue_.drain(max_events, deliverer()); }
 
     /// @brief Number of subscribed handlers.
     [[nodiscard]] std::size_t handler_count() const noexcept { return list_->size(); }
@@ -136,7 +105,6 @@ private:
         return [this](const detail::envelope &item) { list_->publish_in_section(item.payload()); };
     }
 
-    detail::async_queue<Threading> queue_;
     std::shared_ptr<detail::handler_list<Threading>> list_;
 };
 
