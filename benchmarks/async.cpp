@@ -226,7 +226,8 @@ void c_raw_moodycamel(benchmark::State &state) {
             ping.enqueue(bench_event{i, 0.0});
             while(!pong.try_dequeue(e)) {
             }
-            samples.push_back(std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count());
+            samples.push_back(
+                std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count());
         }
         echo.join();
     }
@@ -240,7 +241,8 @@ void c_evbus_busy_spin(benchmark::State &state) {
         evbus::bus pong;
         std::atomic<std::size_t> answered{0};
         auto echo_sub = ping.subscribe<bench_event>([&](const bench_event &e) { pong.post(e); });
-        auto back_sub = pong.subscribe<bench_event>([&](const bench_event &) { answered.fetch_add(1, std::memory_order_relaxed); });
+        auto back_sub =
+            pong.subscribe<bench_event>([&](const bench_event &) { answered.fetch_add(1, std::memory_order_relaxed); });
         std::atomic<bool> stop{false};
         std::thread echo{[&] {
             pin_to(1);
@@ -254,7 +256,8 @@ void c_evbus_busy_spin(benchmark::State &state) {
             ping.post(bench_event{i, 0.0});
             while(pong.dispatch() == 0u) {
             }
-            samples.push_back(std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count());
+            samples.push_back(
+                std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count());
         }
         stop.store(true);
         echo.join();
@@ -285,7 +288,8 @@ void c_evbus_blocking(benchmark::State &state) {
                 pong.wait_for(std::chrono::seconds{1});
                 pong.dispatch();
             }
-            samples.push_back(std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count());
+            samples.push_back(
+                std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count());
         }
     }
     report_latency(state, samples);

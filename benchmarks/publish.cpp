@@ -44,9 +44,11 @@ void bus_publish(benchmark::State &state) {
 
 /// Subscribes the first `count` handlers, bound at compile time: each node calls its function directly.
 template<typename Target, std::size_t... N>
-void subscribe_bound(Target &target, std::vector<evbus::subscription> &subs, std::size_t count, std::index_sequence<N...>) {
-    ((N < count ? subs.push_back(target.template subscribe<bench_event>([](const bench_event &e) { bench_handler_fn<N>(e); }))
-                : void()),
+void subscribe_bound(Target &target, std::vector<evbus::subscription> &subs, std::size_t count,
+                     std::index_sequence<N...>) {
+    ((N < count
+          ? subs.push_back(target.template subscribe<bench_event>([](const bench_event &e) { bench_handler_fn<N>(e); }))
+          : void()),
      ...);
 }
 
@@ -54,7 +56,8 @@ template<typename Bus>
 void bus_publish_bound(benchmark::State &state) {
     Bus bus;
     std::vector<evbus::subscription> subs;
-    subscribe_bound(bus, subs, static_cast<std::size_t>(state.range(0)), std::make_index_sequence<bench_handler_count>{});
+    subscribe_bound(bus, subs, static_cast<std::size_t>(state.range(0)),
+                    std::make_index_sequence<bench_handler_count>{});
     bench_event event{1, 2.0};
     for(auto _: state) {
         benchmark::DoNotOptimize(event);

@@ -18,8 +18,7 @@ namespace evbus_bench {
 class zipf_generator {
 public:
     /// @brief Precomputes the cumulative weights of @p keys keys.
-    zipf_generator(std::size_t keys, double alpha, std::uint64_t seed)
-        : cdf_(keys), engine_{seed} {
+    zipf_generator(std::size_t keys, double alpha, std::uint64_t seed): cdf_(keys), engine_{seed} {
         double sum = 0.0;
         for(std::size_t k = 0; k < keys; ++k) {
             sum += 1.0 / std::pow(static_cast<double>(k + 1u), alpha);

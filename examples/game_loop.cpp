@@ -25,46 +25,62 @@
 
 using steady = std::chrono::steady_clock;
 
-struct key_pressed { int key; };
-struct asset_loaded { std::string path; std::size_t bytes; }; // holds a std::string: queued on the heap
+struct key_pressed {
+    int key;
+};
+struct asset_loaded {
+    std::string path;
+    std::size_t bytes;
+}; // holds a std::string: queued on the heap
 
-constexpr std::size_t queue_capacity = 64;  // small on purpose, so that input bursts overflow it
-constexpr std::size_t frame_budget = 32;    // at most this many events are delivered per frame
-constexpr long max_frames = 36000;          // 10 minutes at 60 Hz
+constexpr std::size_t queue_capacity = 64; // small on purpose, so that input bursts overflow it
+constexpr std::size_t frame_budget = 32;   // at most this many events are delivered per frame
+constexpr long max_frames = 36000;         // 10 minutes at 60 Hz
 constexpr auto frame_step = std::chrono::microseconds{16667};
 constexpr double dt = 1.0 / 60.0;
 
 // Systems run on the main thread only (dispatch calls handlers on the dispatching thread),
 // so their state needs no synchronization.
-struct physics : evbus::subscriber<physics, key_pressed> {
-    explicit physics(evbus::bus &bus) : subscriber(bus, 100) {}
-    void on(const key_pressed &k) { ++keys; velocity += k.key == ' ' ? 5.0 : 0.5; }
-    void step() { position += velocity * dt; velocity *= 0.98; }
+struct physics: evbus::subscriber<physics, key_pressed> {
+    explicit physics(evbus::bus &bus): subscriber(bus, 100) {}
+    void on(const key_pressed &k) {
+        ++keys;
+        velocity += k.key == ' ' ? 5.0 : 0.5;
+    }
+    void step() {
+        position += velocity * dt;
+        velocity *= 0.98;
+    }
     std::uint64_t keys = 0;
     double velocity = 0.0, position = 0.0;
 };
 
-struct audio : evbus::subscriber<audio, key_pressed, asset_loaded> {
-    explicit audio(evbus::bus &bus) : subscriber(bus, 50) {}
+struct audio: evbus::subscriber<audio, key_pressed, asset_loaded> {
+    explicit audio(evbus::bus &bus): subscriber(bus, 50) {}
     void on(const key_pressed &) { ++keys; }
     void on(const asset_loaded &a) { sounds += a.path.compare(0, 7, "sounds/") == 0 ? 1 : 0; }
     std::uint64_t keys = 0, sounds = 0;
 };
 
-struct ui : evbus::subscriber<ui, key_pressed, asset_loaded> {
-    ui(evbus::bus &bus, const physics &p, const audio &a) : subscriber(bus, 0), phys{p}, aud{a} {}
+struct ui: evbus::subscriber<ui, key_pressed, asset_loaded> {
+    ui(evbus::bus &bus, const physics &p, const audio &a): subscriber(bus, 0), phys{p}, aud{a} {}
     void on(const key_pressed &) {
         ++keys;
         order_errors += (phys.keys == keys && aud.keys == keys) ? 0 : 1; // higher priorities ran first
     }
-    void on(const asset_loaded &a) { ++assets; bytes += a.bytes; }
+    void on(const asset_loaded &a) {
+        ++assets;
+        bytes += a.bytes;
+    }
     const physics &phys;
     const audio &aud;
     std::uint64_t keys = 0, assets = 0, bytes = 0, order_errors = 0;
 };
 
 // Written by one producer thread, read by main only after joining it.
-struct producer_counts { std::uint64_t accepted = 0, rejected = 0; };
+struct producer_counts {
+    std::uint64_t accepted = 0, rejected = 0;
+};
 
 void input_thread(evbus::bus &bus, const std::atomic<bool> &stop, producer_counts &out) {
     evbus::publisher<key_pressed> input{bus}; // this thread's own producer token
@@ -113,7 +129,8 @@ double mean(const std::vector<double> &values) {
     return sum / static_cast<double>(values.size());
 }
 
-constexpr const char *usage = "usage: game_loop [frames]\n  frames: 60 Hz logic frames to run, 1 to 36000 (default 120, about 2 s)\n";
+constexpr const char *usage =
+    "usage: game_loop [frames]\n  frames: 60 Hz logic frames to run, 1 to 36000 (default 120, about 2 s)\n";
 
 int main(int argc, char **argv) {
     long frames = 120;
@@ -126,7 +143,8 @@ int main(int argc, char **argv) {
         errno = 0;
         frames = std::strtol(argv[1], &end, 10);
         if(end == argv[1] || *end != '\0' || errno == ERANGE || frames < 1 || frames > max_frames) {
-            std::fprintf(stderr, "game_loop: frames must be a whole number from 1 to %ld, not '%s'\n%s", max_frames, argv[1], usage);
+            std::fprintf(stderr, "game_loop: frames must be a whole number from 1 to %ld, not '%s'\n%s", max_frames,
+                         argv[1], usage);
             return 2;
         }
     }
@@ -181,12 +199,13 @@ int main(int argc, char **argv) {
 
     fmt::print("\n{} frames in {:.2f} s; {} frames used the whole budget of {}, {} ran late\n", frames, seconds,
                full_frames, frame_budget, late_frames);
-    fmt::print("frame time    (us): mean {:8.1f}  p99 {:8.1f}  max {:8.1f}\n", mean(work_us),
-               percentile(work_us, 0.99), percentile(work_us, 1.0));
-    fmt::print("start latency (us): mean {:8.1f}  p99 {:8.1f}  max {:8.1f}\n", mean(late_us),
-               percentile(late_us, 0.99), percentile(late_us, 1.0));
+    fmt::print("frame time    (us): mean {:8.1f}  p99 {:8.1f}  max {:8.1f}\n", mean(work_us), percentile(work_us, 0.99),
+               percentile(work_us, 1.0));
+    fmt::print("start latency (us): mean {:8.1f}  p99 {:8.1f}  max {:8.1f}\n", mean(late_us), percentile(late_us, 0.99),
+               percentile(late_us, 1.0));
     fmt::print("input : {} keys accepted, {} dropped on a full queue\n", input_counts.accepted, input_counts.rejected);
-    fmt::print("loader: {} assets accepted, {} retries on a full queue\n", loader_counts.accepted, loader_counts.rejected);
+    fmt::print("loader: {} assets accepted, {} retries on a full queue\n", loader_counts.accepted,
+               loader_counts.rejected);
     fmt::print("ui    : {} keys, {} assets ({} KiB, {} sounds); physics position {:.1f}\n", hud.keys, hud.assets,
                hud.bytes / 1024u, aud.sounds, phys.position);
     fmt::print("queue : {} ({} drained after the loop)\n", stats, leftover);

@@ -3,11 +3,17 @@
 
 #include <cstdio>
 
-struct tick { int id; double px; };
-struct fill { int id; int qty; };
+struct tick {
+    int id;
+    double px;
+};
+struct fill {
+    int id;
+    int qty;
+};
 
-struct strategy : evbus::subscriber<strategy, tick, fill> {
-    explicit strategy(evbus::bus &b) : subscriber(b) {}
+struct strategy: evbus::subscriber<strategy, tick, fill> {
+    explicit strategy(evbus::bus &b): subscriber(b) {}
     void on(const tick &t) { last_px = t.px; }
     void on(const fill &f) { position += f.qty; }
     double last_px = 0.0;
@@ -19,8 +25,8 @@ int main() {
     strategy s{bus};
 
     // Runs before the strategy's handlers: higher priority first.
-    evbus::subscription log = bus.subscribe<tick>(
-        [](const tick &t) { std::printf("tick %d @ %.2f\n", t.id, t.px); }, 10);
+    evbus::subscription log =
+        bus.subscribe<tick>([](const tick &t) { std::printf("tick %d @ %.2f\n", t.id, t.px); }, 10);
 
     evbus::publisher<tick, fill> feed{bus}; // may publish only tick and fill
     std::size_t called = feed.publish(tick{1, 101.25});

@@ -27,13 +27,29 @@
 
 using steady = std::chrono::steady_clock;
 
-constexpr int symbols = 16;          // traded in pairs: 0 with 1, 2 with 3, ...
-constexpr std::size_t history = 32;  // prices the fair-value model looks at
+constexpr int symbols = 16;         // traded in pairs: 0 with 1, 2 with 3, ...
+constexpr std::size_t history = 32; // prices the fair-value model looks at
 
-struct tick { int symbol; double price; };
-struct order { std::uint64_t id; int symbol; int qty; double price; }; // qty > 0 buys, < 0 sells
-struct fill { std::uint64_t order_id; int symbol; int qty; double price; };
-struct fair_value_query { int symbol; using result_type = double; };
+struct tick {
+    int symbol;
+    double price;
+};
+struct order {
+    std::uint64_t id;
+    int symbol;
+    int qty;
+    double price;
+}; // qty > 0 buys, < 0 sells
+struct fill {
+    std::uint64_t order_id;
+    int symbol;
+    int qty;
+    double price;
+};
+struct fair_value_query {
+    int symbol;
+    using result_type = double;
+};
 
 // Recent prices per symbol; updated by a tick handler and read by the model, both on the main thread.
 struct book {
@@ -53,7 +69,7 @@ struct book {
 
 // Pairs trading: buy a symbol that is cheap against its fair value relative to its partner, sell a
 // rich one; one working order per symbol at a time, |position| <= 100. Runs on the main thread.
-struct strategy : evbus::subscriber<strategy, tick, fill> {
+struct strategy: evbus::subscriber<strategy, tick, fill> {
     strategy(evbus::bus &market_bus, evbus::bus &exec_bus, const book &b)
         : subscriber(market_bus), market{market_bus}, orders_out{exec_bus}, prices{b} {}
     void on(const tick &t) {
@@ -62,11 +78,12 @@ struct strategy : evbus::subscriber<strategy, tick, fill> {
         if(working[t.symbol] || prices.count[partner] == 0) {
             return;
         }
-        const double fv = market.request(fair_value_query{t.symbol});       // a miss: this tick evicted it
+        const double fv = market.request(fair_value_query{t.symbol});        // a miss: this tick evicted it
         const double fv_partner = market.request(fair_value_query{partner}); // usually a hit
         const double rich = t.price / fv - prices.last(partner) / fv_partner;
         const int qty = rich > 0.0005 ? -10 : rich < -0.0005 ? 10 : 0;
-        if(qty != 0 && std::abs(position[t.symbol] + qty) <= 100 && orders_out.post(order{++orders, t.symbol, qty, t.price})) {
+        if(qty != 0 && std::abs(position[t.symbol] + qty) <= 100 &&
+           orders_out.post(order{++orders, t.symbol, qty, t.price})) {
             working[t.symbol] = true;
         }
     }
@@ -85,8 +102,8 @@ struct strategy : evbus::subscriber<strategy, tick, fill> {
 
 // Execution simulator on the worker thread that dispatches the execution bus: fills each order at its
 // price and posts the fill back to the market bus (waiting while that bus is full).
-struct exchange : evbus::subscriber<exchange, order> {
-    exchange(evbus::bus &exec_bus, evbus::bus &market_bus) : subscriber(exec_bus), fills_out{market_bus} {}
+struct exchange: evbus::subscriber<exchange, order> {
+    exchange(evbus::bus &exec_bus, evbus::bus &market_bus): subscriber(exec_bus), fills_out{market_bus} {}
     ~exchange() { unsubscribe(); }
     void on(const order &o) {
         if(fills_out.post(fill{o.id, o.symbol, o.qty, o.price})) {
@@ -112,7 +129,8 @@ void market_data(evbus::bus &bus, double seconds, double rate, std::atomic<bool>
     const auto start = steady::now();
     for(auto now = start; now - start < std::chrono::duration<double>(seconds); now = steady::now()) {
         const double elapsed = std::chrono::duration<double>(now - start).count();
-        const auto due = rate > 0.0 ? std::min(static_cast<std::uint64_t>(rate * elapsed), issued + 1024u) : issued + 1024u;
+        const auto due =
+            rate > 0.0 ? std::min(static_cast<std::uint64_t>(rate * elapsed), issued + 1024u) : issued + 1024u;
         for(; issued < due; ++issued) {
             const int s = pick(rng);
             px[s] += px[s] * move(rng) + 0.01 * (100.0 - px[s]); // mean-reverting random walk
@@ -125,18 +143,19 @@ void market_data(evbus::bus &bus, double seconds, double rate, std::atomic<bool>
     done.store(true, std::memory_order_release);
 }
 
-constexpr const char *usage =
-    "usage: trading_loop [seconds] [ticks_per_second]\n"
-    "  seconds:          run time, 0.001 to 600, fractions allowed (default 2)\n"
-    "  ticks_per_second: 0 (as fast as possible) to 1e7 (default 50000)\n";
+constexpr const char *usage = "usage: trading_loop [seconds] [ticks_per_second]\n"
+                              "  seconds:          run time, 0.001 to 600, fractions allowed (default 2)\n"
+                              "  ticks_per_second: 0 (as fast as possible) to 1e7 (default 50000)\n";
 
 // Reads argv[i], when given, into out; false (after saying why) unless it is a number in [min, max].
 bool parse_arg(int argc, char **argv, int i, const char *name, double min, double max, double &out) {
     char *end = nullptr;
     errno = 0;
     const double value = i < argc ? std::strtod(argv[i], &end) : out;
-    if(i < argc && (end == argv[i] || *end != '\0' || errno == ERANGE || !std::isfinite(value) || value < min || value > max)) {
-        std::fprintf(stderr, "trading_loop: %s must be a number from %.10g to %.10g, not '%s'\n%s", name, min, max, argv[i], usage);
+    if(i < argc &&
+       (end == argv[i] || *end != '\0' || errno == ERANGE || !std::isfinite(value) || value < min || value > max)) {
+        std::fprintf(stderr, "trading_loop: %s must be a number from %.10g to %.10g, not '%s'\n%s", name, min, max,
+                     argv[i], usage);
         return false;
     }
     out = value;
@@ -161,9 +180,10 @@ int main(int argc, char **argv) {
     evbus::bus exec; // unbounded: the strategy never waits on the exchange
 
     book prices;
-    auto fair_value = evbus::memoize(evbus::cache<int, double, evbus::ttl<>>{symbols, std::chrono::milliseconds{20}},
-                                     [&prices](const fair_value_query &q) { return prices.fair_value(q.symbol); },
-                                     [](const fair_value_query &q) { return q.symbol; });
+    auto fair_value = evbus::memoize(
+        evbus::cache<int, double, evbus::ttl<>>{symbols, std::chrono::milliseconds{20}},
+        [&prices](const fair_value_query &q) { return prices.fair_value(q.symbol); },
+        [](const fair_value_query &q) { return q.symbol; });
     const evbus::subscription responder = market.respond<fair_value_query>(std::ref(fair_value));
     // Handlers of a tick, in order: invalidation (evbus::invalidation_priority), the book, the strategy.
     const evbus::subscription invalidate =
@@ -184,8 +204,9 @@ int main(int argc, char **argv) {
     const auto report = [&](steady::time_point now) { // main thread only: the strategy's counters are its own
         const double interval = std::chrono::duration<double>(now - last_report).count();
         fmt::print("{:6.2f} s  {:>9.0f} ticks/s  depth {:>5}  fair-value hit ratio {:.3f}  orders {:>7}  fills {:>7}\n",
-                   std::chrono::duration<double>(now - start).count(), static_cast<double>(strat.ticks - ticks_before) / interval,
-                   market.stats().pending, fair_value.cache().stats().hit_ratio(), strat.orders, strat.fills);
+                   std::chrono::duration<double>(now - start).count(),
+                   static_cast<double>(strat.ticks - ticks_before) / interval, market.stats().pending,
+                   fair_value.cache().stats().hit_ratio(), strat.orders, strat.fills);
         last_report = now;
         ticks_before = strat.ticks;
     };
@@ -220,12 +241,14 @@ int main(int argc, char **argv) {
     const evbus::queue_stats market_stats = market.stats(), exec_stats = exec.stats();
     fmt::print("\n{} ticks in {:.2f} s ({:.0f}/s); {} orders, {} fills\n", strat.ticks, run_time,
                static_cast<double>(strat.ticks) / run_time, strat.orders, strat.fills);
-    fmt::print("market bus : {}\nexec bus   : {}\nfair value : {}\n", market_stats, exec_stats, fair_value.cache().stats());
+    fmt::print("market bus : {}\nexec bus   : {}\nfair value : {}\n", market_stats, exec_stats,
+               fair_value.cache().stats());
 
     const bool ok = finished && market_stats.pending == 0 && market_stats.rejected == 0 &&
-                    market_stats.delivered == market_stats.posted && market_stats.posted == ticks_accepted + venue.sent &&
-                    strat.ticks == ticks_accepted && strat.fills == strat.orders && venue.sent == strat.orders &&
-                    venue.lost == 0 && exec_stats.posted == strat.orders && exec_stats.delivered == exec_stats.posted;
+                    market_stats.delivered == market_stats.posted &&
+                    market_stats.posted == ticks_accepted + venue.sent && strat.ticks == ticks_accepted &&
+                    strat.fills == strat.orders && venue.sent == strat.orders && venue.lost == 0 &&
+                    exec_stats.posted == strat.orders && exec_stats.delivered == exec_stats.posted;
     if(!ok) {
         fmt::print(stderr, "FAILED: ticks posted {} / seen {}, orders {}, fills {}, fills lost {}\n", ticks_accepted,
                    strat.ticks, strat.orders, strat.fills, venue.lost);

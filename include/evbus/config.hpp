@@ -49,13 +49,18 @@ enum class errc {
 };
 
 /// @brief Human-readable name of an error code.
-[[nodiscard]] constexpr const char* to_string(errc code) noexcept {
+[[nodiscard]] constexpr const char *to_string(errc code) noexcept {
     switch(code) {
-    case errc::invalid_argument: return "invalid_argument";
-    case errc::no_responder: return "no_responder";
-    case errc::duplicate_responder: return "duplicate_responder";
-    case errc::closed: return "closed";
-    case errc::timeout: return "timeout";
+    case errc::invalid_argument:
+        return "invalid_argument";
+    case errc::no_responder:
+        return "no_responder";
+    case errc::duplicate_responder:
+        return "duplicate_responder";
+    case errc::closed:
+        return "closed";
+    case errc::timeout:
+        return "timeout";
     }
     return "unknown";
 }
@@ -65,8 +70,7 @@ enum class errc {
 class error: public std::logic_error {
 public:
     /// @brief Builds an error carrying a code and a message.
-    error(errc code, const char *message)
-        : std::logic_error{message}, code_{code} {}
+    error(errc code, const char *message): std::logic_error{message}, code_{code} {}
 
     /// @brief The error code.
     [[nodiscard]] errc code() const noexcept { return code_; }
@@ -113,11 +117,11 @@ inline error_handler set_error_handler(error_handler handler) noexcept {
 } // namespace evbus
 
 /// @brief Checks a precondition: raises evbus::errc::invalid_argument with a message when it does not hold.
-#define EVBUS_EXPECT(cond, message)                                          \
-    do {                                                                     \
-        if(EVBUS_UNLIKELY(!(cond))) {                                        \
-            ::evbus::detail::raise(::evbus::errc::invalid_argument, message); \
-        }                                                                    \
+#define EVBUS_EXPECT(cond, message)                                                                                    \
+    do {                                                                                                               \
+        if(EVBUS_UNLIKELY(!(cond))) {                                                                                  \
+            ::evbus::detail::raise(::evbus::errc::invalid_argument, message);                                          \
+        }                                                                                                              \
     } while(false)
 
 #endif

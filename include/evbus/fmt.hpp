@@ -17,8 +17,8 @@ struct fmt::formatter<evbus::cache_stats> {
     /// @brief Writes the counters and the hit ratio (three decimals).
     template<typename FormatContext>
     auto format(const evbus::cache_stats &stats, FormatContext &ctx) const -> decltype(ctx.out()) {
-        return fmt::format_to(ctx.out(), "hits={} misses={} evictions={} expirations={} hit_ratio={:.3f}",
-                              stats.hits, stats.misses, stats.evictions, stats.expirations, stats.hit_ratio());
+        return fmt::format_to(ctx.out(), "hits={} misses={} evictions={} expirations={} hit_ratio={:.3f}", stats.hits,
+                              stats.misses, stats.evictions, stats.expirations, stats.hit_ratio());
     }
 };
 

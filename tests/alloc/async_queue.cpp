@@ -24,7 +24,8 @@ std::size_t allocations_in_rounds(Round &&round) {
 }
 } // namespace
 
-TEMPLATE_TEST_CASE("post then dispatch allocates nothing in steady state", "[alloc][queue]", evbus::bus, evbus::st_bus) {
+TEMPLATE_TEST_CASE("post then dispatch allocates nothing in steady state", "[alloc][queue]", evbus::bus,
+                   evbus::st_bus) {
     TestType bus;
     long sum = 0;
     auto a = bus.template subscribe<tick>([&sum](const tick &t) { sum += t.id; });
@@ -52,7 +53,8 @@ TEST_CASE("posting through a publisher's token allocates nothing in steady state
     REQUIRE(sum == 64 * 2050);
 }
 
-TEMPLATE_TEST_CASE("channel post then dispatch allocates nothing in steady state", "[alloc][queue]", evbus::multi_thread, evbus::single_thread) {
+TEMPLATE_TEST_CASE("channel post then dispatch allocates nothing in steady state", "[alloc][queue]",
+                   evbus::multi_thread, evbus::single_thread) {
     evbus::channel<tick, TestType> ch;
     long sum = 0;
     auto a = ch.subscribe([&sum](const tick &t) { sum += t.id; });

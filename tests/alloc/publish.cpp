@@ -31,7 +31,8 @@ TEMPLATE_TEST_CASE("bus publish allocates nothing in steady state", "[alloc][bus
     REQUIRE(sum == 2 * 10001);
 }
 
-TEMPLATE_TEST_CASE("channel publish allocates nothing in steady state", "[alloc][channel]", evbus::multi_thread, evbus::single_thread) {
+TEMPLATE_TEST_CASE("channel publish allocates nothing in steady state", "[alloc][channel]", evbus::multi_thread,
+                   evbus::single_thread) {
     evbus::channel<tick, TestType> channel;
     long sum = 0;
     auto a = channel.subscribe([&sum](const tick &t) { sum += t.id; });

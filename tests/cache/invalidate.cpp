@@ -25,7 +25,8 @@ struct price_update {
 };
 } // namespace
 
-TEMPLATE_TEST_CASE("a memoized responder answers repeated requests from its cache", "[cache][invalidate][query]", evbus::bus, evbus::st_bus) {
+TEMPLATE_TEST_CASE("a memoized responder answers repeated requests from its cache", "[cache][invalidate][query]",
+                   evbus::bus, evbus::st_bus) {
     TestType bus;
     int computed = 0;
     auto fair_value = evbus::memoize(
@@ -45,7 +46,8 @@ TEMPLATE_TEST_CASE("a memoized responder answers repeated requests from its cach
     REQUIRE(fair_value.cache().stats().misses == 2u);
 }
 
-TEMPLATE_TEST_CASE("evict_on: an event evicts the cached answer it affects", "[cache][invalidate]", evbus::bus, evbus::st_bus) {
+TEMPLATE_TEST_CASE("evict_on: an event evicts the cached answer it affects", "[cache][invalidate]", evbus::bus,
+                   evbus::st_bus) {
     TestType bus;
     double mid = 100.0;
     int computed = 0;
@@ -57,15 +59,15 @@ TEMPLATE_TEST_CASE("evict_on: an event evicts the cached answer it affects", "[c
         },
         [](const fair_value_query &q) { return q.symbol; });
     auto responder = bus.template respond<fair_value_query>(std::ref(fair_value));
-    auto invalidation = evbus::evict_on<price_update>(bus, fair_value.cache(), [](const price_update &u) { return u.symbol; });
+    auto invalidation =
+        evbus::evict_on<price_update>(bus, fair_value.cache(), [](const price_update &u) { return u.symbol; });
 
     REQUIRE(bus.request(fair_value_query{1}) == 100.0);
     REQUIRE(bus.request(fair_value_query{2}) == 100.0);
     // A handler of the same event sees the fresh answer: invalidation runs first.
     double seen_by_strategy = 0.0;
-    auto strategy = bus.template subscribe<price_update>([&](const price_update &u) {
-        seen_by_strategy = bus.request(fair_value_query{u.symbol});
-    });
+    auto strategy = bus.template subscribe<price_update>(
+        [&](const price_update &u) { seen_by_strategy = bus.request(fair_value_query{u.symbol}); });
     mid = 101.0;
     bus.publish(price_update{1, 101.0});
     REQUIRE(seen_by_strategy == 101.0);
@@ -85,7 +87,8 @@ TEMPLATE_TEST_CASE("evict_on: an event evicts the cached answer it affects", "[c
     REQUIRE(bus.request(fair_value_query{1}) == 101.0); // no longer invalidated
 }
 
-TEMPLATE_TEST_CASE("refresh_on: an event writes the new answer through", "[cache][invalidate]", evbus::bus, evbus::st_bus) {
+TEMPLATE_TEST_CASE("refresh_on: an event writes the new answer through", "[cache][invalidate]", evbus::bus,
+                   evbus::st_bus) {
     TestType bus;
     int computed = 0;
     auto fair_value = evbus::memoize(
@@ -97,7 +100,8 @@ TEMPLATE_TEST_CASE("refresh_on: an event writes the new answer through", "[cache
         [](const fair_value_query &q) { return q.symbol; });
     auto responder = bus.template respond<fair_value_query>(std::ref(fair_value));
     auto refresh = evbus::refresh_on<price_update>(
-        bus, fair_value.cache(), [](const price_update &u) { return u.symbol; }, [](const price_update &u) { return u.px * 2.0; });
+        bus, fair_value.cache(), [](const price_update &u) { return u.symbol; },
+        [](const price_update &u) { return u.px * 2.0; });
     bus.publish(price_update{7, 5.0});
     REQUIRE(bus.request(fair_value_query{7}) == 10.0);
     REQUIRE(computed == 0);
@@ -114,7 +118,8 @@ TEST_CASE("a TTL-memoized responder over a concurrent cache serves several threa
         },
         [](const fair_value_query &q) { return q.symbol; });
     auto responder = bus.respond<fair_value_query>(std::ref(fair_value));
-    auto invalidation = evbus::evict_on<price_update>(bus, fair_value.cache(), [](const price_update &u) { return u.symbol; });
+    auto invalidation =
+        evbus::evict_on<price_update>(bus, fair_value.cache(), [](const price_update &u) { return u.symbol; });
     std::atomic<long> wrong{0};
     std::vector<std::thread> threads;
     for(int t = 0; t < 3; ++t) {

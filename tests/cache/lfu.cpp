@@ -52,12 +52,12 @@ TEST_CASE("lfu: evicts the least frequently used entry, ties to the least recent
     (void)c.get('a');
     (void)c.get('a'); // a:3 b:1 c:1
     (void)c.get('b'); // a:3 b:2 c:1
-    c.put('d', 4); // evicts c (1 use)
+    c.put('d', 4);    // evicts c (1 use)
     CHECK_FALSE(c.contains('c'));
     c.put('e', 5); // d:1 is the only entry with one use
     CHECK_FALSE(c.contains('d'));
     (void)c.get('e'); // a:3 b:2 e:2, e used after b
-    c.put('f', 6); // tie at 2 uses: b is the least recently used
+    c.put('f', 6);    // tie at 2 uses: b is the least recently used
     CHECK_FALSE(c.contains('b'));
     CHECK(c.contains('a'));
     CHECK(c.contains('e'));

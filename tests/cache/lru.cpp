@@ -43,14 +43,14 @@ TEST_CASE("lru: evicts the least recently used entry", "[cache]") {
     c.put('a', 1);
     c.put('b', 2);
     c.put('c', 3);
-    CHECK(c.get('a'));        // order: b c a
-    c.put('b', 20);           // an update is a use: c a b
-    c.put('d', 4);            // evicts c
+    CHECK(c.get('a')); // order: b c a
+    c.put('b', 20);    // an update is a use: c a b
+    c.put('d', 4);     // evicts c
     CHECK_FALSE(c.contains('c'));
-    CHECK(c.get('a'));        // b d a
-    c.put('e', 5);            // evicts b
+    CHECK(c.get('a')); // b d a
+    c.put('e', 5);     // evicts b
     CHECK_FALSE(c.contains('b'));
-    c.put('f', 6);            // evicts d
+    c.put('f', 6); // evicts d
     CHECK_FALSE(c.contains('d'));
     CHECK(c.contains('a'));
     CHECK(c.contains('e'));

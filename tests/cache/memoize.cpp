@@ -88,12 +88,12 @@ TEST_CASE("memoize: over a concurrent cache each key is computed once across thr
     constexpr int calls_per_thread = 1000;
     constexpr int keys = 100;
     std::vector<std::atomic<int>> runs(keys);
-    auto slow_square = evbus::memoize(evbus::concurrent_cache<int, std::uint64_t, evbus::lru>{evbus::shard_count{8}, 4096},
-                                      [&runs](int x) {
-                                          runs[static_cast<std::size_t>(x)].fetch_add(1, std::memory_order_relaxed);
-                                          std::this_thread::yield();
-                                          return static_cast<std::uint64_t>(x) * static_cast<std::uint64_t>(x);
-                                      });
+    auto slow_square = evbus::memoize(
+        evbus::concurrent_cache<int, std::uint64_t, evbus::lru>{evbus::shard_count{8}, 4096}, [&runs](int x) {
+            runs[static_cast<std::size_t>(x)].fetch_add(1, std::memory_order_relaxed);
+            std::this_thread::yield();
+            return static_cast<std::uint64_t>(x) * static_cast<std::uint64_t>(x);
+        });
     std::atomic<bool> go{false};
     std::atomic<int> wrong{0};
     std::vector<std::thread> pool;

@@ -31,10 +31,22 @@ struct recording {
     template<typename Key>
     struct type {
         explicit type(std::size_t slots, int tag): order{slots} { CHECK(tag == 7); }
-        void on_insert(std::size_t slot, const Key &) { calls.push_back('i'); order.push_back(slot); }
-        void on_access(std::size_t slot) { calls.push_back('a'); order.move_to_back(slot); }
-        void on_erase(std::size_t slot) { calls.push_back('e'); order.erase(slot); }
-        std::size_t victim() { calls.push_back('v'); return order.front(); }
+        void on_insert(std::size_t slot, const Key &) {
+            calls.push_back('i');
+            order.push_back(slot);
+        }
+        void on_access(std::size_t slot) {
+            calls.push_back('a');
+            order.move_to_back(slot);
+        }
+        void on_erase(std::size_t slot) {
+            calls.push_back('e');
+            order.erase(slot);
+        }
+        std::size_t victim() {
+            calls.push_back('v');
+            return order.front();
+        }
         evbus::slot_list order;
     };
 };
@@ -85,7 +97,7 @@ TEST_CASE("policy: a user-written FIFO policy plugs in", "[cache]") {
     c.put(2, 2);
     c.put(3, 3);
     (void)c.get(1);
-    c.put(1, 10);      // neither reads nor updates reorder a FIFO
+    c.put(1, 10);       // neither reads nor updates reorder a FIFO
     CHECK(c.put(4, 4)); // evicts 1, the first in
     CHECK_FALSE(c.contains(1));
     CHECK(c.put(5, 5)); // evicts 2
@@ -106,13 +118,13 @@ TEST_CASE("policy: a user-written FIFO policy plugs in", "[cache]") {
 TEST_CASE("policy: hook calls and defaults for optional hooks", "[cache]") {
     recording::calls.clear();
     evbus::cache<int, int, recording> c{2, 7};
-    c.put(1, 1);      // i
-    c.put(2, 2);      // i
-    (void)c.get(1);         // a
-    c.put(2, 20);     // update without on_update: a
-    c.put(3, 3);      // v e i: evicts 1
-    c.erase(3);       // e
-    c.clear();        // e (for 2)
+    c.put(1, 1);    // i
+    c.put(2, 2);    // i
+    (void)c.get(1); // a
+    c.put(2, 20);   // update without on_update: a
+    c.put(3, 3);    // v e i: evicts 1
+    c.erase(3);     // e
+    c.clear();      // e (for 2)
     CHECK(recording::calls == std::vector<char>{'i', 'i', 'a', 'a', 'v', 'e', 'i', 'e', 'e'});
     CHECK(c.stats().evictions == 1u);
     CHECK_FALSE(c.contains(1));

@@ -64,8 +64,8 @@ TEST_CASE("ttl: when full, the entry that expires soonest goes first", "[cache]"
     c.put(2, 2);
     manual_clock::advance(1s);
     c.put(3, 3);
-    (void)c.get(1); // reads do not reorder
-    c.put(2, 20); // 2 now expires last
+    (void)c.get(1);     // reads do not reorder
+    c.put(2, 20);       // 2 now expires last
     CHECK(c.put(4, 4)); // evicts 1
     CHECK_FALSE(c.contains(1));
     CHECK(c.put(5, 5)); // evicts 3

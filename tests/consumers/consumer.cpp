@@ -1,7 +1,9 @@
 // A downstream program: includes the umbrella header and uses the bus.
 #include <evbus/evbus.hpp>
 
-struct ping { int value; };
+struct ping {
+    int value;
+};
 
 int main() {
     evbus::bus bus;

@@ -20,7 +20,8 @@ struct fill {
 };
 } // namespace
 
-TEMPLATE_TEST_CASE("publish calls the handlers of the event's exact type and counts them", "[core][bus]", evbus::bus, evbus::st_bus) {
+TEMPLATE_TEST_CASE("publish calls the handlers of the event's exact type and counts them", "[core][bus]", evbus::bus,
+                   evbus::st_bus) {
     TestType bus;
     std::vector<int> ticks;
     int fills = 0;
@@ -125,15 +126,15 @@ TEMPLATE_TEST_CASE("unsubscribing destroys the handler and its captures", "[core
     REQUIRE(watch.expired());
 }
 
-TEMPLATE_TEST_CASE("handlers may subscribe, unsubscribe and publish re-entrantly", "[core][bus][reentrancy]", evbus::bus, evbus::st_bus) {
+TEMPLATE_TEST_CASE("handlers may subscribe, unsubscribe and publish re-entrantly", "[core][bus][reentrancy]",
+                   evbus::bus, evbus::st_bus) {
     TestType bus;
 
     SECTION("a handler subscribed during publish runs from the next publish") {
         int late_calls = 0;
         std::vector<evbus::subscription> added;
-        auto adder = bus.template subscribe<tick>([&](const tick &) {
-            added.push_back(bus.template subscribe<tick>([&](const tick &) { ++late_calls; }));
-        });
+        auto adder = bus.template subscribe<tick>(
+            [&](const tick &) { added.push_back(bus.template subscribe<tick>([&](const tick &) { ++late_calls; })); });
         REQUIRE(bus.publish(tick{}) == 1u);
         REQUIRE(late_calls == 0);
         REQUIRE(bus.publish(tick{}) == 2u);
@@ -210,11 +211,22 @@ TEMPLATE_TEST_CASE("many event types grow the lookup table", "[core][bus]", evbu
 }
 
 #if EVBUS_HAS_EXCEPTIONS
-TEMPLATE_TEST_CASE("a throwing handler: the rest still run, the first exception propagates", "[core][bus][errors]", evbus::bus, evbus::st_bus) {
+TEMPLATE_TEST_CASE("a throwing handler: the rest still run, the first exception propagates", "[core][bus][errors]",
+                   evbus::bus, evbus::st_bus) {
     TestType bus;
     std::string order;
-    auto a = bus.template subscribe<tick>([&](const tick &) { order += 'a'; throw std::runtime_error{"first"}; }, 3);
-    auto b = bus.template subscribe<tick>([&](const tick &) { order += 'b'; throw std::logic_error{"second"}; }, 2);
+    auto a = bus.template subscribe<tick>(
+        [&](const tick &) {
+            order += 'a';
+            throw std::runtime_error{"first"};
+        },
+        3);
+    auto b = bus.template subscribe<tick>(
+        [&](const tick &) {
+            order += 'b';
+            throw std::logic_error{"second"};
+        },
+        2);
     auto c = bus.template subscribe<tick>([&](const tick &) { order += 'c'; }, 1);
     REQUIRE_THROWS_WITH(bus.publish(tick{}), "first");
     REQUIRE(order == "abc");

@@ -10,7 +10,8 @@ struct tick {
 };
 } // namespace
 
-TEMPLATE_TEST_CASE("channel: publish, priorities, RAII handles", "[core][channel]", evbus::multi_thread, evbus::single_thread) {
+TEMPLATE_TEST_CASE("channel: publish, priorities, RAII handles", "[core][channel]", evbus::multi_thread,
+                   evbus::single_thread) {
     evbus::channel<tick, TestType> channel;
     std::string order;
     REQUIRE(channel.publish(tick{1}) == 0u);
@@ -25,7 +26,8 @@ TEMPLATE_TEST_CASE("channel: publish, priorities, RAII handles", "[core][channel
     REQUIRE(channel.handler_count() == 1u);
 }
 
-TEMPLATE_TEST_CASE("channel: handles outlive the channel", "[core][channel]", evbus::multi_thread, evbus::single_thread) {
+TEMPLATE_TEST_CASE("channel: handles outlive the channel", "[core][channel]", evbus::multi_thread,
+                   evbus::single_thread) {
     evbus::subscription s;
     {
         evbus::channel<tick, TestType> channel;
@@ -36,7 +38,8 @@ TEMPLATE_TEST_CASE("channel: handles outlive the channel", "[core][channel]", ev
     s.reset();
 }
 
-TEMPLATE_TEST_CASE("channel: re-entrant unsubscribe of every handler", "[core][channel][reentrancy]", evbus::multi_thread, evbus::single_thread) {
+TEMPLATE_TEST_CASE("channel: re-entrant unsubscribe of every handler", "[core][channel][reentrancy]",
+                   evbus::multi_thread, evbus::single_thread) {
     evbus::channel<tick, TestType> channel;
     int calls = 0;
     evbus::subscription subs[3];

@@ -33,7 +33,8 @@ TEMPLATE_TEST_CASE("request returns the single responder's answer", "[core][quer
         ++asked;
         return q.id * 1.5;
     });
-    auto n = bus.template respond<name_query>([](const name_query &q) { return std::string(static_cast<std::size_t>(q.id), 'x'); });
+    auto n = bus.template respond<name_query>(
+        [](const name_query &q) { return std::string(static_cast<std::size_t>(q.id), 'x'); });
     REQUIRE(bus.template has_responder<price_query>());
     REQUIRE(bus.request(price_query{4}) == 6.0);
     const price_query lvalue{2};
@@ -47,10 +48,12 @@ TEMPLATE_TEST_CASE("request returns the single responder's answer", "[core][quer
     REQUIRE_FALSE(bus.template has_responder<price_query>());
 }
 
-TEMPLATE_TEST_CASE("a responder may be replaced after its handle is reset, and may request other queries", "[core][query]", evbus::bus, evbus::st_bus) {
+TEMPLATE_TEST_CASE("a responder may be replaced after its handle is reset, and may request other queries",
+                   "[core][query]", evbus::bus, evbus::st_bus) {
     TestType bus;
     auto names = bus.template respond<name_query>([](const name_query &q) { return std::to_string(q.id); });
-    auto r = bus.template respond<price_query>([&](const price_query &q) { return static_cast<double>(bus.request(name_query{q.id}).size()); });
+    auto r = bus.template respond<price_query>(
+        [&](const price_query &q) { return static_cast<double>(bus.request(name_query{q.id}).size()); });
     REQUIRE(bus.request(price_query{12345}) == 5.0);
     r.reset();
     r = bus.template respond<price_query>([](const price_query &) { return -1.0; });
@@ -58,7 +61,8 @@ TEMPLATE_TEST_CASE("a responder may be replaced after its handle is reset, and m
 }
 
 #if EVBUS_HAS_EXCEPTIONS
-TEMPLATE_TEST_CASE("query misuse: no responder, a second responder, a throwing responder", "[core][query][errors]", evbus::bus, evbus::st_bus) {
+TEMPLATE_TEST_CASE("query misuse: no responder, a second responder, a throwing responder", "[core][query][errors]",
+                   evbus::bus, evbus::st_bus) {
     TestType bus;
     try {
         (void)bus.request(price_query{1});

@@ -42,7 +42,8 @@ TEST_CASE("publish on several threads while others subscribe and unsubscribe", "
         });
     }
     for(int round = 0; round < 300; ++round) {
-        auto a = bus.subscribe<tick>([&](const tick &) { churn_calls.fetch_add(1, std::memory_order_relaxed); }, round % 3);
+        auto a =
+            bus.subscribe<tick>([&](const tick &) { churn_calls.fetch_add(1, std::memory_order_relaxed); }, round % 3);
         auto b = bus.subscribe<fill>([](const fill &) {});
         std::this_thread::yield();
     }

@@ -26,12 +26,11 @@ struct big {
     std::string name;
 };
 
-void require_adds_up(const evbus::queue_stats &s) {
-    REQUIRE(s.posted == s.delivered + s.discarded + s.pending);
-}
+void require_adds_up(const evbus::queue_stats &s) { REQUIRE(s.posted == s.delivered + s.discarded + s.pending); }
 } // namespace
 
-TEMPLATE_TEST_CASE("post queues, dispatch delivers in order on the calling thread", "[queue][async]", evbus::bus, evbus::st_bus) {
+TEMPLATE_TEST_CASE("post queues, dispatch delivers in order on the calling thread", "[queue][async]", evbus::bus,
+                   evbus::st_bus) {
     TestType bus;
     std::vector<int> seen;
     auto a = bus.template subscribe<tick>([&](const tick &t) { seen.push_back(t.seq); });
@@ -53,14 +52,16 @@ TEMPLATE_TEST_CASE("post queues, dispatch delivers in order on the calling threa
     REQUIRE(bus.dispatch() == 0u);
 }
 
-TEMPLATE_TEST_CASE("events without handlers are delivered to nobody and still counted", "[queue][async]", evbus::bus, evbus::st_bus) {
+TEMPLATE_TEST_CASE("events without handlers are delivered to nobody and still counted", "[queue][async]", evbus::bus,
+                   evbus::st_bus) {
     TestType bus;
     REQUIRE(bus.post(tick{0, 1}));
     REQUIRE(bus.dispatch() == 1u);
     REQUIRE(bus.stats().delivered == 1u);
 }
 
-TEMPLATE_TEST_CASE("dispatch(max) is a budget; events posted during dispatch wait for the next call", "[queue][async]", evbus::bus, evbus::st_bus) {
+TEMPLATE_TEST_CASE("dispatch(max) is a budget; events posted during dispatch wait for the next call", "[queue][async]",
+                   evbus::bus, evbus::st_bus) {
     TestType bus;
     int handled = 0;
     auto a = bus.template subscribe<tick>([&](const tick &t) {
@@ -83,7 +84,8 @@ TEMPLATE_TEST_CASE("dispatch(max) is a budget; events posted during dispatch wai
 TEMPLATE_TEST_CASE("large and non-trivial events survive the queue", "[queue][async]", evbus::bus, evbus::st_bus) {
     TestType bus;
     std::vector<std::string> names;
-    auto a = bus.template subscribe<big>([&](const big &b) { names.push_back(b.name + std::to_string(b.payload[199])); });
+    auto a =
+        bus.template subscribe<big>([&](const big &b) { names.push_back(b.name + std::to_string(b.payload[199])); });
     auto b = bus.template subscribe<std::string>([&](const std::string &s) { names.push_back(s); });
     for(int i = 0; i < 200; ++i) { // crosses the single-thread ring's growth
         big event{};
@@ -102,7 +104,8 @@ TEMPLATE_TEST_CASE("large and non-trivial events survive the queue", "[queue][as
     bus.post(std::string(100, 'z'));
 }
 
-TEMPLATE_TEST_CASE("a bounded queue with overflow reject refuses posts when full and counts them", "[queue][async][bounded]", evbus::bus, evbus::st_bus) {
+TEMPLATE_TEST_CASE("a bounded queue with overflow reject refuses posts when full and counts them",
+                   "[queue][async][bounded]", evbus::bus, evbus::st_bus) {
     evbus::bus_config cfg;
     cfg.capacity = 3;
     TestType bus{cfg};
@@ -125,7 +128,8 @@ TEMPLATE_TEST_CASE("a bounded queue with overflow reject refuses posts when full
     require_adds_up(s);
 }
 
-TEMPLATE_TEST_CASE("close rejects later posts and keeps queued events deliverable", "[queue][async][close]", evbus::bus, evbus::st_bus) {
+TEMPLATE_TEST_CASE("close rejects later posts and keeps queued events deliverable", "[queue][async][close]", evbus::bus,
+                   evbus::st_bus) {
     TestType bus;
     int handled = 0;
     auto a = bus.template subscribe<tick>([&](const tick &) { ++handled; });
@@ -159,7 +163,8 @@ TEMPLATE_TEST_CASE("clear discards queued events and counts them", "[queue][asyn
     require_adds_up(s);
 }
 
-TEMPLATE_TEST_CASE("destroying a bus delivers what is still queued", "[queue][async][lifetime]", evbus::bus, evbus::st_bus) {
+TEMPLATE_TEST_CASE("destroying a bus delivers what is still queued", "[queue][async][lifetime]", evbus::bus,
+                   evbus::st_bus) {
     int handled = 0;
     evbus::subscription a;
     {
@@ -256,7 +261,8 @@ TEST_CASE("close wakes a producer blocked on a full queue", "[queue][async][boun
 }
 
 #if EVBUS_HAS_EXCEPTIONS
-TEMPLATE_TEST_CASE("a throwing handler in dispatch: its batch is delivered, later events stay queued", "[queue][async][errors]", evbus::bus, evbus::st_bus) {
+TEMPLATE_TEST_CASE("a throwing handler in dispatch: its batch is delivered, later events stay queued",
+                   "[queue][async][errors]", evbus::bus, evbus::st_bus) {
     TestType bus;
     std::vector<int> seen;
     auto a = bus.template subscribe<tick>([&](const tick &t) {
@@ -405,7 +411,8 @@ TEST_CASE("producer tokens count their own posts, also when recycled", "[queue][
     REQUIRE(bounded.stats().rejected == 1u);
 }
 
-TEMPLATE_TEST_CASE("post_bulk queues a range in order; a bounded queue takes what fits", "[queue][async][bulk]", evbus::bus, evbus::st_bus) {
+TEMPLATE_TEST_CASE("post_bulk queues a range in order; a bounded queue takes what fits", "[queue][async][bulk]",
+                   evbus::bus, evbus::st_bus) {
     TestType bus;
     std::vector<int> seen;
     auto a = bus.template subscribe<tick>([&](const tick &t) { seen.push_back(t.seq); });

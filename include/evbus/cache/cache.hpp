@@ -39,7 +39,9 @@ struct cache_node {
     using value_type = std::pair<const Key, Value>;
 
     [[nodiscard]] value_type &entry() noexcept { return *std::launder(reinterpret_cast<value_type *>(storage)); }
-    [[nodiscard]] const value_type &entry() const noexcept { return *std::launder(reinterpret_cast<const value_type *>(storage)); }
+    [[nodiscard]] const value_type &entry() const noexcept {
+        return *std::launder(reinterpret_cast<const value_type *>(storage));
+    }
 
     alignas(value_type) unsigned char storage[sizeof(value_type)];
     std::size_t hash;
@@ -54,17 +56,21 @@ struct cache_node {
 /// puts, evicting ones included, never allocate (beyond what copying a key or value does).
 /// Not thread-safe: use one cache per thread, a lock, or evbus::concurrent_cache.
 /// Move-only; a moved-from cache may only be destroyed or assigned to.
-template<typename Key, typename Value, typename Policy, typename Hash = std::hash<Key>, typename KeyEqual = std::equal_to<Key>>
+template<typename Key, typename Value, typename Policy, typename Hash = std::hash<Key>,
+         typename KeyEqual = std::equal_to<Key>>
 class cache {
     static_assert(detail::policy_check<Policy, Key>::value, "evbus::cache: Policy is not a cache policy");
-    static_assert(!std::is_reference_v<Key> && !std::is_reference_v<Value>, "evbus::cache: keys and values must be object types");
+    static_assert(!std::is_reference_v<Key> && !std::is_reference_v<Value>,
+                  "evbus::cache: keys and values must be object types");
 
     using node_type = detail::cache_node<Key, Value>;
     using index_type = std::uint32_t;
     static constexpr index_type null = std::numeric_limits<index_type>::max();
 
     template<typename Query>
-    using lookup_key = std::enable_if_t<!std::is_same_v<Query, Key> && detail::is_transparent<Hash>::value && detail::is_transparent<KeyEqual>::value, int>;
+    using lookup_key = std::enable_if_t<!std::is_same_v<Query, Key> && detail::is_transparent<Hash>::value &&
+                                            detail::is_transparent<KeyEqual>::value,
+                                        int>;
 
 public:
     /// @brief Key type.
@@ -95,10 +101,8 @@ public:
     /// time to live for evbus::ttl). A zero capacity raises errc::invalid_argument.
     template<typename... Args>
     explicit cache(size_type capacity, Args &&...policy_args)
-        : policy_{checked(capacity) + 1u, std::forward<Args>(policy_args)...},
-          nodes_(capacity + 1u),
-          buckets_(detail::bit_ceil(capacity) * 2u, null),
-          capacity_{capacity} {
+        : policy_{checked(capacity) + 1u, std::forward<Args>(policy_args)...}, nodes_(capacity + 1u),
+          buckets_(detail::bit_ceil(capacity) * 2u, null), capacity_{capacity} {
         while((std::uint64_t{1} << (64u - shift_)) < buckets_.size()) {
             --shift_;
         }
@@ -107,16 +111,10 @@ public:
 
     /// @brief Takes over the entries, policy state and counters of another cache.
     cache(cache &&other) noexcept
-        : hash_{std::move(other.hash_)},
-          equal_{std::move(other.equal_)},
-          policy_{std::move(other.policy_)},
-          nodes_{std::move(other.nodes_)},
-          buckets_{std::move(other.buckets_)},
-          shift_{other.shift_},
-          capacity_{std::exchange(other.capacity_, 0u)},
-          size_{std::exchange(other.size_, 0u)},
-          free_{std::exchange(other.free_, null)},
-          stats_{other.stats_} {
+        : hash_{std::move(other.hash_)}, equal_{std::move(other.equal_)}, policy_{std::move(other.policy_)},
+          nodes_{std::move(other.nodes_)}, buckets_{std::move(other.buckets_)}, shift_{other.shift_},
+          capacity_{std::exchange(other.capacity_, 0u)}, size_{std::exchange(other.size_, 0u)},
+          free_{std::exchange(other.free_, null)}, stats_{other.stats_} {
         other.buckets_.clear();
     }
 
@@ -154,21 +152,27 @@ public:
 
     /// @brief Heterogeneous get, for transparent Hash and KeyEqual.
     template<typename Query, lookup_key<Query> = 0>
-    [[nodiscard]] reference get(const Query &key) { return get_impl(key); }
+    [[nodiscard]] reference get(const Query &key) {
+        return get_impl(key);
+    }
 
     /// @brief Looks a key up without touching the policy or the counters; expired entries are not returned.
     [[nodiscard]] const_reference peek(const key_type &key) const { return peek_impl(key); }
 
     /// @brief Heterogeneous peek, for transparent Hash and KeyEqual.
     template<typename Query, lookup_key<Query> = 0>
-    [[nodiscard]] const_reference peek(const Query &key) const { return peek_impl(key); }
+    [[nodiscard]] const_reference peek(const Query &key) const {
+        return peek_impl(key);
+    }
 
     /// @brief True when a live entry has this key; touches neither the policy nor the counters.
     [[nodiscard]] bool contains(const key_type &key) const { return static_cast<bool>(peek_impl(key)); }
 
     /// @brief Heterogeneous contains, for transparent Hash and KeyEqual.
     template<typename Query, lookup_key<Query> = 0>
-    [[nodiscard]] bool contains(const Query &key) const { return static_cast<bool>(peek_impl(key)); }
+    [[nodiscard]] bool contains(const Query &key) const {
+        return static_cast<bool>(peek_impl(key));
+    }
 
     /// @brief Inserts or replaces the value of a key; returns true when another entry was evicted (or
     /// dropped as expired) to make room. Strong guarantee: if copying the key or value throws, nothing changes.
@@ -186,11 +190,15 @@ public:
     /// @brief Inserts a value built from @p args when the key is absent; leaves a present value alone.
     /// Returns a handle to the key's value and whether it was inserted; touches the policy only on insertion.
     template<typename... Args>
-    std::pair<reference, bool> emplace(const key_type &key, Args &&...args) { return emplace_impl(key, std::forward<Args>(args)...); }
+    std::pair<reference, bool> emplace(const key_type &key, Args &&...args) {
+        return emplace_impl(key, std::forward<Args>(args)...);
+    }
 
     /// @brief emplace() moving the key in.
     template<typename... Args>
-    std::pair<reference, bool> emplace(key_type &&key, Args &&...args) { return emplace_impl(std::move(key), std::forward<Args>(args)...); }
+    std::pair<reference, bool> emplace(key_type &&key, Args &&...args) {
+        return emplace_impl(std::move(key), std::forward<Args>(args)...);
+    }
 
     /// @brief get(), and on a miss inserts the value returned by @p factory() (called without arguments).
     /// The returned handle is never empty. If @p factory throws, nothing is inserted. The factory may use
@@ -208,7 +216,9 @@ public:
 
     /// @brief Heterogeneous erase, for transparent Hash and KeyEqual.
     template<typename Query, lookup_key<Query> = 0>
-    bool erase(const Query &key) { return erase_impl(key); }
+    bool erase(const Query &key) {
+        return erase_impl(key);
+    }
 
     /// @brief Removes every entry for which @p predicate(key, value) is true; returns how many; O(capacity).
     template<typename Predicate>
@@ -371,9 +381,9 @@ private:
     std::pair<index_type, bool> insert(std::size_t hash, KeyArg &&key, Args &&...args) {
         const index_type slot = free_;
         node_type &node = nodes_[slot];
-        ::new(static_cast<void *>(node.storage)) value_type(std::piecewise_construct,
-                                                            std::forward_as_tuple(std::forward<KeyArg>(key)),
-                                                            std::forward_as_tuple(std::forward<Args>(args)...));
+        ::new(static_cast<void *>(node.storage))
+            value_type(std::piecewise_construct, std::forward_as_tuple(std::forward<KeyArg>(key)),
+                       std::forward_as_tuple(std::forward<Args>(args)...));
         free_ = node.next;
         bool made_room = false;
         if(size_ == capacity_) {

@@ -20,13 +20,11 @@ public:
     constexpr cache_ref() noexcept = default;
 
     /// @brief Builds a handle to a value, or an empty one from a null pointer.
-    constexpr explicit cache_ref(Type *value) noexcept
-        : value_{value} {}
+    constexpr explicit cache_ref(Type *value) noexcept: value_{value} {}
 
     /// @brief Converts a handle to a mutable value into a handle to a const one.
     template<typename Other, typename = std::enable_if_t<std::is_convertible_v<Other *, Type *>>>
-    constexpr cache_ref(const cache_ref<Other> &other) noexcept
-        : value_{other.get()} {}
+    constexpr cache_ref(const cache_ref<Other> &other) noexcept: value_{other.get()} {}
 
     /// @brief True when the handle refers to a value.
     [[nodiscard]] constexpr explicit operator bool() const noexcept { return value_ != nullptr; }

@@ -47,7 +47,8 @@ namespace detail {
 /// global). get() returns a copy, since a reference could not outlive the shard's lock. get_or_put()
 /// runs the factory once per missing key however many threads ask at the same time.
 /// Movable, but moving is not thread-safe, and a moved-from cache may only be destroyed or assigned to.
-template<typename Key, typename Value, typename Policy, typename Hash = std::hash<Key>, typename KeyEqual = std::equal_to<Key>>
+template<typename Key, typename Value, typename Policy, typename Hash = std::hash<Key>,
+         typename KeyEqual = std::equal_to<Key>>
 class concurrent_cache {
     struct flight {
         std::condition_variable ready;
@@ -196,7 +197,8 @@ public:
         return value;
     }
 
-    /// @brief Removes a key; true when a live entry was removed. A get_or_put() computing this key meanwhile will not cache its result.
+    /// @brief Removes a key; true when a live entry was removed. A get_or_put() computing this key meanwhile will not
+    /// cache its result.
     bool erase(const key_type &key) {
         shard &s = shard_of(key);
         const std::lock_guard<std::mutex> lock{s.mutex};

@@ -22,7 +22,8 @@ inline constexpr int invalidation_priority = std::numeric_limits<int>::max();
 /// evbus::concurrent_cache.
 template<typename Event, typename Bus, typename Cache, typename KeyFn>
 [[nodiscard]] subscription evict_on(Bus &bus, Cache &cache, KeyFn key_fn) {
-    static_assert(std::is_invocable_v<KeyFn &, const Event &>, "evbus::evict_on: key_fn must be callable with `const Event&`");
+    static_assert(std::is_invocable_v<KeyFn &, const Event &>,
+                  "evbus::evict_on: key_fn must be callable with `const Event&`");
     return bus.template subscribe<Event>(
         [&cache, key = std::move(key_fn)](const Event &event) mutable { (void)cache.erase(key(event)); },
         invalidation_priority);
@@ -32,13 +33,13 @@ template<typename Event, typename Bus, typename Cache, typename KeyFn>
 /// with value_fn(event) (write-through).
 template<typename Event, typename Bus, typename Cache, typename KeyFn, typename ValueFn>
 [[nodiscard]] subscription refresh_on(Bus &bus, Cache &cache, KeyFn key_fn, ValueFn value_fn) {
-    static_assert(std::is_invocable_v<KeyFn &, const Event &>, "evbus::refresh_on: key_fn must be callable with `const Event&`");
-    static_assert(std::is_invocable_v<ValueFn &, const Event &>, "evbus::refresh_on: value_fn must be callable with `const Event&`");
-    return bus.template subscribe<Event>(
-        [&cache, key = std::move(key_fn), value = std::move(value_fn)](const Event &event) mutable {
-            (void)cache.put(key(event), value(event));
-        },
-        invalidation_priority);
+    static_assert(std::is_invocable_v<KeyFn &, const Event &>,
+                  "evbus::refresh_on: key_fn must be callable with `const Event&`");
+    static_assert(std::is_invocable_v<ValueFn &, const Event &>,
+                  "evbus::refresh_on: value_fn must be callable with `const Event&`");
+    return bus.template subscribe<Event>([&cache, key = std::move(key_fn), value = std::move(value_fn)](
+                                             const Event &event) mutable { (void)cache.put(key(event), value(event)); },
+                                         invalidation_priority);
 }
 
 } // namespace evbus

@@ -37,11 +37,7 @@ struct lfu {
 
     public:
         /// @brief Builds the buckets for the slots [0, slots).
-        explicit type(std::size_t slots)
-            : items_(checked(slots)),
-              buckets_(slots) {
-            clear();
-        }
+        explicit type(std::size_t slots): items_(checked(slots)), buckets_(slots) { clear(); }
 
         /// @brief A new entry joins the frequency-1 bucket as its most recent member.
         void on_insert(std::size_t slot, const Key &) noexcept {

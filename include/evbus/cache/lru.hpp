@@ -14,8 +14,7 @@ struct lru {
     class type {
     public:
         /// @brief Builds the order for the slots [0, slots).
-        explicit type(std::size_t slots)
-            : order_{slots} {}
+        explicit type(std::size_t slots): order_{slots} {}
 
         /// @brief A new entry is the most recently used.
         void on_insert(std::size_t slot, const Key &) noexcept { order_.push_back(slot); }

@@ -14,7 +14,9 @@ namespace detail {
 /// Key function of memoize(cache, fn): the single argument is the key.
 struct argument_key {
     template<typename Type>
-    [[nodiscard]] constexpr const Type &operator()(const Type &argument) const noexcept { return argument; }
+    [[nodiscard]] constexpr const Type &operator()(const Type &argument) const noexcept {
+        return argument;
+    }
 };
 
 template<typename Type>
@@ -43,24 +45,22 @@ public:
 
     /// @brief Builds a memoized function from a cache, a function and a key function.
     memoized(Cache cache, Function function, KeyFunction key_function = {})
-        : cache_{std::move(cache)},
-          function_{std::move(function)},
-          key_function_{std::move(key_function)} {}
+        : cache_{std::move(cache)}, function_{std::move(function)}, key_function_{std::move(key_function)} {}
 
     /// @brief The cached result for the key of @p args, computed by the function on a miss.
     template<typename... Args>
     result_type operator()(Args &&...args) {
-        static_assert(!std::is_same_v<KeyFunction, detail::argument_key> || sizeof...(Args) == 1u,
-                      "evbus::memoize: without a key function the memoized function takes exactly one argument (the key); "
-                      "pass a key function as third argument of memoize()");
+        static_assert(
+            !std::is_same_v<KeyFunction, detail::argument_key> || sizeof...(Args) == 1u,
+            "evbus::memoize: without a key function the memoized function takes exactly one argument (the key); "
+            "pass a key function as third argument of memoize()");
         static_assert(std::is_invocable_v<KeyFunction &, const std::remove_reference_t<Args> &...>,
                       "evbus::memoize: the key function cannot be called with these arguments");
         static_assert(std::is_invocable_v<Function &, std::remove_reference_t<Args> &...>,
                       "evbus::memoize: the memoized function cannot be called with these arguments");
         const auto &key = std::invoke(key_function_, std::as_const(args)...);
-        auto &&result = cache_.get_or_put(key, [this, &args...]() -> result_type {
-            return std::invoke(function_, args...);
-        });
+        auto &&result =
+            cache_.get_or_put(key, [this, &args...]() -> result_type { return std::invoke(function_, args...); });
         if constexpr(detail::is_cache_ref<std::decay_t<decltype(result)>>::value) {
             return *result;
         } else {
@@ -91,7 +91,8 @@ template<typename Cache, typename Function>
 
 /// @brief Memoizes a function whose cache key is @p key_function(args...). The cache is moved in.
 template<typename Cache, typename Function, typename KeyFunction>
-[[nodiscard]] memoized<Cache, std::decay_t<Function>, std::decay_t<KeyFunction>> memoize(Cache cache, Function &&function, KeyFunction &&key_function) {
+[[nodiscard]] memoized<Cache, std::decay_t<Function>, std::decay_t<KeyFunction>>
+memoize(Cache cache, Function &&function, KeyFunction &&key_function) {
     return {std::move(cache), std::forward<Function>(function), std::forward<KeyFunction>(key_function)};
 }
 

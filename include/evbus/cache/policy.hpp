@@ -55,7 +55,9 @@ template<typename Type, typename Key, typename = void>
 struct has_on_insert: std::false_type {};
 
 template<typename Type, typename Key>
-struct has_on_insert<Type, Key, std::void_t<decltype(std::declval<Type &>().on_insert(std::size_t{}, std::declval<const Key &>()))>>: std::true_type {};
+struct has_on_insert<
+    Type, Key, std::void_t<decltype(std::declval<Type &>().on_insert(std::size_t{}, std::declval<const Key &>()))>>
+    : std::true_type {};
 
 template<typename Type, typename = void>
 struct has_on_access: std::false_type {};
@@ -98,15 +100,19 @@ struct has_clear<Type, std::void_t<decltype(std::declval<Type &>().clear())>>: s
 template<typename Policy, typename Key, typename Type = typename policy_type<Policy, Key>::type>
 struct policy_check {
     static constexpr bool has_type = !std::is_void_v<Type>;
-    static_assert(has_type, "evbus cache policy: the policy needs a nested `template<class Key> struct type` (see evbus/cache/policy.hpp)");
+    static_assert(
+        has_type,
+        "evbus cache policy: the policy needs a nested `template<class Key> struct type` (see evbus/cache/policy.hpp)");
     static constexpr bool insert = !has_type || has_on_insert<Type, Key>::value;
-    static_assert(insert, "evbus cache policy: Policy::type<Key> needs `void on_insert(std::size_t slot, const Key &key)`");
+    static_assert(insert,
+                  "evbus cache policy: Policy::type<Key> needs `void on_insert(std::size_t slot, const Key &key)`");
     static constexpr bool access = !has_type || has_on_access<Type>::value;
     static_assert(access, "evbus cache policy: Policy::type<Key> needs `void on_access(std::size_t slot)`");
     static constexpr bool erase = !has_type || has_on_erase<Type>::value;
     static_assert(erase, "evbus cache policy: Policy::type<Key> needs `void on_erase(std::size_t slot)`");
     static constexpr bool victim = !has_type || has_victim<Type>::value;
-    static_assert(victim, "evbus cache policy: Policy::type<Key> needs `std::size_t victim()` returning the slot to evict");
+    static_assert(victim,
+                  "evbus cache policy: Policy::type<Key> needs `std::size_t victim()` returning the slot to evict");
     static constexpr bool value = has_type && insert && access && erase && victim;
 };
 
@@ -114,9 +120,9 @@ struct policy_check {
 
 /// @brief True when @p Policy provides everything evbus::cache needs for keys of type @p Key.
 template<typename Policy, typename Key, typename Type = typename detail::policy_type<Policy, Key>::type>
-inline constexpr bool is_cache_policy_v = !std::is_void_v<Type> && detail::has_on_insert<Type, Key>::value
-                                          && detail::has_on_access<Type>::value && detail::has_on_erase<Type>::value
-                                          && detail::has_victim<Type>::value;
+inline constexpr bool is_cache_policy_v =
+    !std::is_void_v<Type> && detail::has_on_insert<Type, Key>::value && detail::has_on_access<Type>::value &&
+    detail::has_on_erase<Type>::value && detail::has_victim<Type>::value;
 
 /// @brief Trait form of is_cache_policy_v.
 template<typename Policy, typename Key>
@@ -134,8 +140,10 @@ concept slot_policy = requires(Type &policy, const Key &key, std::size_t slot) {
 
 /// @brief A cache policy: a type with a nested `type<Key>` that models slot_policy.
 template<typename Policy, typename Key>
-concept cache_policy = requires { typename Policy::template type<Key>; }
-                       && slot_policy<typename Policy::template type<Key>, Key>;
+concept cache_policy = requires {
+    typename Policy::template type<Key>;
+}
+&&slot_policy<typename Policy::template type<Key>, Key>;
 #endif
 
 } // namespace evbus

@@ -25,16 +25,12 @@ public:
     static constexpr std::size_t npos = std::numeric_limits<std::size_t>::max();
 
     /// @brief Builds an empty list able to hold the slots [0, slots).
-    explicit slot_list(std::size_t slots)
-        : links_(checked(slots) + 1u),
-          sentinel_{static_cast<index_type>(slots)} {
+    explicit slot_list(std::size_t slots): links_(checked(slots) + 1u), sentinel_{static_cast<index_type>(slots)} {
         clear();
     }
 
     /// @brief Removes every slot; O(1).
-    void clear() noexcept {
-        links_[sentinel_] = {sentinel_, sentinel_};
-    }
+    void clear() noexcept { links_[sentinel_] = {sentinel_, sentinel_}; }
 
     /// @brief True when no slot is in the list.
     [[nodiscard]] bool empty() const noexcept { return links_[sentinel_].next == sentinel_; }
@@ -81,7 +77,8 @@ public:
 
 private:
     static std::size_t checked(std::size_t slots) {
-        EVBUS_EXPECT(slots < std::numeric_limits<index_type>::max(), "evbus::slot_list: too many slots (the limit is 2^32 - 2)");
+        EVBUS_EXPECT(slots < std::numeric_limits<index_type>::max(),
+                     "evbus::slot_list: too many slots (the limit is 2^32 - 2)");
         return slots;
     }
 

@@ -39,7 +39,8 @@ struct cache_stats {
 
     /// @brief Counter-wise equality.
     [[nodiscard]] friend constexpr bool operator==(const cache_stats &lhs, const cache_stats &rhs) noexcept {
-        return lhs.hits == rhs.hits && lhs.misses == rhs.misses && lhs.evictions == rhs.evictions && lhs.expirations == rhs.expirations;
+        return lhs.hits == rhs.hits && lhs.misses == rhs.misses && lhs.evictions == rhs.evictions &&
+               lhs.expirations == rhs.expirations;
     }
 
     /// @brief Counter-wise inequality.

@@ -28,9 +28,7 @@ struct ttl {
         /// @brief Builds the policy for the slots [0, slots); @p time_to_live must be positive.
         template<typename Rep, typename Period>
         type(std::size_t slots, std::chrono::duration<Rep, Period> time_to_live)
-            : order_{slots},
-              deadlines_(slots),
-              time_to_live_{checked(time_to_live)} {}
+            : order_{slots}, deadlines_(slots), time_to_live_{checked(time_to_live)} {}
 
         /// @brief A new entry is dated now and goes last.
         void on_insert(std::size_t slot, const Key &) noexcept(noexcept(Clock::now())) {

@@ -70,8 +70,7 @@ public:
     basic_bus(): basic_bus{bus_config{}} {}
 
     /// @brief A bus with the given settings; a zero capacity is an error (errc::invalid_argument).
-    explicit basic_bus(const bus_config &config)
-        : detail::queue_front<Threading>{config}, config_{config} {
+    explicit basic_bus(const bus_config &config): detail::queue_front<Threading>{config}, config_{config} {
         table_.store(lookup_table::make(initial_slots), std::memory_order_release);
     }
 
@@ -110,24 +109,25 @@ public:
     template<typename Event>
     bool post(Event &&event) {
         using event_type = std::remove_cv_t<std::remove_reference_t<Event>>;
-        return this->queue_.template post<event_type>(detail::type_index<event_type>::value(), std::forward<Event>(event),
-                                                nullptr, clock::time_point::max());
+        return this->queue_.template post<event_type>(detail::type_index<event_type>::value(),
+                                                      std::forward<Event>(event), nullptr, clock::time_point::max());
     }
 
     /// @brief post() through this thread's producer token: the fast path for a thread that posts often.
     template<typename Event>
     bool post(producer_token &token, Event &&event) {
         using event_type = std::remove_cv_t<std::remove_reference_t<Event>>;
-        return this->queue_.template post<event_type>(detail::type_index<event_type>::value(), std::forward<Event>(event),
-                                                &token, clock::time_point::max());
+        return this->queue_.template post<event_type>(detail::type_index<event_type>::value(),
+                                                      std::forward<Event>(event), &token, clock::time_point::max());
     }
 
     /// @brief post() that waits at most timeout for room in a full overflow_policy::block queue.
     template<typename Event, typename Rep, typename Period>
     bool post_for(Event &&event, std::chrono::duration<Rep, Period> timeout) {
         using event_type = std::remove_cv_t<std::remove_reference_t<Event>>;
-        return this->queue_.template post<event_type>(detail::type_index<event_type>::value(), std::forward<Event>(event),
-                                                nullptr, detail::deadline_after(timeout));
+        return this->queue_.template post<event_type>(detail::type_index<event_type>::value(),
+                                                      std::forward<Event>(event), nullptr,
+                                                      detail::deadline_after(timeout));
     }
 
     /// @brief Queues [first, last) in order with bulk enqueues through token; returns how many
@@ -135,14 +135,16 @@ public:
     template<typename ForwardIt>
     std::size_t post_bulk(producer_token &token, ForwardIt first, ForwardIt last) {
         using event_type = std::remove_cv_t<typename std::iterator_traits<ForwardIt>::value_type>;
-        return this->queue_.template post_bulk<event_type>(detail::type_index<event_type>::value(), first, last, &token);
+        return this->queue_.template post_bulk<event_type>(detail::type_index<event_type>::value(), first, last,
+                                                           &token);
     }
 
     /// @brief post_bulk() without a token.
     template<typename ForwardIt>
     std::size_t post_bulk(ForwardIt first, ForwardIt last) {
         using event_type = std::remove_cv_t<typename std::iterator_traits<ForwardIt>::value_type>;
-        return this->queue_.template post_bulk<event_type>(detail::type_index<event_type>::value(), first, last, nullptr);
+        return this->queue_.template post_bulk<event_type>(detail::type_index<event_type>::value(), first, last,
+                                                           nullptr);
     }
 
     /// @brief Delivers the events queued when the call starts, on this thread; returns how many.
@@ -155,11 +157,13 @@ public:
     /// (errc::duplicate_responder). The returned handle unregisters it.
     template<typename Query, typename Fn>
     [[nodiscard]] subscription respond(Fn &&fn) {
-        static_assert(detail::is_query_v<Query>, "evbus::bus::respond<Query>: Query must name its answer type as `using result_type = ...;`");
+        static_assert(detail::is_query_v<Query>,
+                      "evbus::bus::respond<Query>: Query must name its answer type as `using result_type = ...;`");
         using result_type = typename Query::result_type;
         using handler_type = std::decay_t<Fn>;
         static_assert(std::is_invocable_r_v<result_type, handler_type &, const Query &>,
-                      "evbus::bus::respond<Query>: the responder must be callable with `const Query&` and return Query::result_type");
+                      "evbus::bus::respond<Query>: the responder must be callable with `const Query&` and return "
+                      "Query::result_type");
         EVBUS_EXPECT(!detail::is_null_handler(fn), "evbus: respond() was given a null responder");
         return assure<detail::query_call<Query>>().template subscribe<detail::query_call<Query>>(
             [responder = handler_type(std::forward<Fn>(fn))](const detail::query_call<Query> &call) mutable {
@@ -173,7 +177,8 @@ public:
     template<typename Query>
     [[nodiscard]] typename std::remove_cv_t<std::remove_reference_t<Query>>::result_type request(Query &&query) {
         using query_type = std::remove_cv_t<std::remove_reference_t<Query>>;
-        static_assert(detail::is_query_v<query_type>, "evbus::bus::request: the query type must name its answer type as `using result_type = ...;`");
+        static_assert(detail::is_query_v<query_type>,
+                      "evbus::bus::request: the query type must name its answer type as `using result_type = ...;`");
         const detail::query_call<query_type> call{std::addressof(query), {}};
         list_type *list = find<detail::query_call<query_type>>();
         if(!list || list->publish(std::addressof(call)) == 0u) {

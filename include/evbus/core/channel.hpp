@@ -73,7 +73,8 @@ public:
     /// @brief post() that waits at most timeout for room in a full overflow_policy::block queue.
     template<typename Arg, typename Rep, typename Period>
     bool post_for(Arg &&event, std::chrono::duration<Rep, Period> timeout) {
-        return this->queue_.template post<Event>(0u, std::forward<Arg>(event), nullptr, detail::deadline_after(timeout));
+        return this->queue_.template post<Event>(0u, std::forward<Arg>(event), nullptr,
+                                                 detail::deadline_after(timeout));
     }
 
     /// @brief Queues [first, last) in order with bulk enqueues; returns how many were accepted

@@ -168,7 +168,8 @@ public:
         auto *target = static_cast<node *>(token);
         std::unique_lock<typename Policy::mutex> lock{mutex_};
         snapshot *old = current_.load(std::memory_order_relaxed);
-        if(!old || std::find_if(old->begin(), old->end(), [target](const entry &e) { return e.target == target; }) == old->end()) {
+        if(!old || std::find_if(old->begin(), old->end(), [target](const entry &e) { return e.target == target; }) ==
+                       old->end()) {
             return; // not (or no longer) in this list
         }
         target->active.store(false, std::memory_order_seq_cst);

@@ -117,8 +117,9 @@ public:
     explicit async_queue(const bus_config &config)
         : capacity_{config.capacity}, block_{config.overflow == overflow_policy::block} {
         EVBUS_EXPECT(config.capacity != 0u, "evbus: capacity must be at least 1 (use evbus::unbounded for no bound)");
-        EVBUS_EXPECT(Threading::concurrent || !block_,
-                     "evbus: overflow_policy::block needs a multi_thread bus or channel (one thread cannot wait for itself)");
+        EVBUS_EXPECT(
+            Threading::concurrent || !block_,
+            "evbus: overflow_policy::block needs a multi_thread bus or channel (one thread cannot wait for itself)");
     }
 
     async_queue(const async_queue &) = delete;
@@ -144,7 +145,8 @@ public:
             if(!slot) {
                 slot = new producer_slot{};
                 slot->next = slots_.load(std::memory_order_relaxed);
-                while(!slots_.compare_exchange_weak(slot->next, slot, std::memory_order_release, std::memory_order_relaxed)) {
+                while(!slots_.compare_exchange_weak(slot->next, slot, std::memory_order_release,
+                                                    std::memory_order_relaxed)) {
                 }
             }
         }
@@ -284,9 +286,9 @@ public:
     }
 
     /// Hands up to max queued events to deliver(const envelope&), in batches, on
-    /// this thread, inside one read section per batch (see batch_read_guard). Events posted after the call starts wait for the next call.
-    /// If deliver throws, the rest of the current batch is still delivered and the
-    /// first exception is rethrown; later events stay queued.
+    /// this thread, inside one read section per batch (see batch_read_guard). Events posted after the call starts wait
+    /// for the next call. If deliver throws, the rest of the current batch is still delivered and the first exception
+    /// is rethrown; later events stay queued.
     template<typename Deliver>
     std::size_t drain(std::size_t max, Deliver &&deliver) {
         const std::uint64_t consumed = consumed_.load(std::memory_order_acquire);
@@ -456,7 +458,8 @@ private:
         std::uint64_t posted = posted_.load(std::memory_order_relaxed);
         for(;;) {
             const std::uint64_t used = posted - consumed_.load(std::memory_order_acquire);
-            const std::size_t room = used >= capacity_ ? 0u : static_cast<std::size_t>(std::min<std::uint64_t>(capacity_ - used, want));
+            const std::size_t room =
+                used >= capacity_ ? 0u : static_cast<std::size_t>(std::min<std::uint64_t>(capacity_ - used, want));
             if(room == 0u || posted_.compare_exchange_weak(posted, posted + room, std::memory_order_relaxed)) {
                 return room;
             }

@@ -30,8 +30,8 @@ struct envelope {
     static constexpr std::size_t inline_align = 16u;
 
     template<typename Event>
-    static constexpr bool fits_inline =
-        std::is_trivially_copyable_v<Event> && sizeof(Event) <= inline_size && alignof(Event) <= inline_align;
+    static constexpr bool fits_inline = std::is_trivially_copyable_v<Event> && sizeof(Event) <= inline_size &&
+                                        alignof(Event) <= inline_align;
 
     const envelope_ops *ops;
     std::size_t type;

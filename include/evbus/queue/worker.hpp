@@ -47,8 +47,7 @@ template<typename Target>
 class basic_worker {
 public:
     /// @brief Starts the thread.
-    explicit basic_worker(Target &target, worker_config config = {})
-        : target_{&target}, config_{config} {
+    explicit basic_worker(Target &target, worker_config config = {}): target_{&target}, config_{config} {
         EVBUS_EXPECT(config.batch != 0u, "evbus::worker: batch must be at least 1");
         thread_ = std::thread{[this] { run(); }};
     }
