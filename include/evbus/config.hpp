@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+/// @def EVBUS_HAS_EXCEPTIONS
+/// @brief 1 when exceptions are enabled; 0 under -fno-exceptions, where evbus errors abort.
 #if defined(__cpp_exceptions) || defined(__EXCEPTIONS) || defined(_CPPUNWIND)
 #    define EVBUS_HAS_EXCEPTIONS 1
 #else
@@ -18,6 +20,8 @@
 #    include <stdexcept>
 #endif
 
+/// @def EVBUS_TSAN
+/// @brief 1 under ThreadSanitizer (evbus then avoids the fences TSan does not model), else 0.
 #if defined(__SANITIZE_THREAD__)
 #    define EVBUS_TSAN 1
 #elif defined(__has_feature)
@@ -32,9 +36,13 @@
 #if defined(__GNUC__) || defined(__clang__)
 #    define EVBUS_LIKELY(x) __builtin_expect(!!(x), 1)
 #    define EVBUS_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#    define EVBUS_COLD __attribute__((noinline, cold))
+#    define EVBUS_ALWAYS_INLINE __attribute__((always_inline)) inline
 #else
 #    define EVBUS_LIKELY(x) (x)
 #    define EVBUS_UNLIKELY(x) (x)
+#    define EVBUS_COLD
+#    define EVBUS_ALWAYS_INLINE inline
 #endif
 
 namespace evbus {

@@ -35,7 +35,6 @@ struct handler_node {
     handler_node(invoke_fn invoke_function, destroy_fn destroy_function, int handler_priority) noexcept
         : invoke{invoke_function}, destroy{destroy_function}, priority{handler_priority} {}
 
-    typename Policy::template atomic<bool> active{true};
     invoke_fn invoke;
     destroy_fn destroy;
     int priority;
@@ -58,29 +57,42 @@ struct handler_node_impl final: handler_node<Policy> {
     Fn fn;
 };
 
-/// One call in a snapshot: the node's invoke function is copied next to the node
-/// so the call target does not depend on loading the node first.
-template<typename Node>
+/// One call in a snapshot: the node's invoke function is copied next to the node so the call
+/// target does not depend on loading the node first. Unsubscribing swaps it for a stub that
+/// calls nothing, in every snapshot a reader may still be walking.
+template<typename Policy, typename Node>
 struct handler_entry {
-    typename Node::invoke_fn invoke;
+    handler_entry(typename Node::invoke_fn function, Node *node) noexcept: invoke{function}, target{node} {}
+
+    typename Policy::template atomic<typename Node::invoke_fn> invoke;
     Node *target;
 };
 
-/// Immutable array of entries in call order, in one allocation.
-template<typename Node>
+/// Immutable array of entries in call order, in one allocation (only the entries' invoke
+/// functions change, to the stub, when a handler is unsubscribed).
+template<typename Policy, typename Node>
 struct handler_snapshot {
-    using entry = handler_entry<Node>;
+    using entry = handler_entry<Policy, Node>;
 
     std::size_t size;
 
-    [[nodiscard]] const entry *begin() const noexcept { return reinterpret_cast<const entry *>(this + 1); }
+    [[nodiscard]] const entry *begin() const noexcept { return std::launder(reinterpret_cast<const entry *>(this + 1)); }
     [[nodiscard]] const entry *end() const noexcept { return begin() + size; }
-    [[nodiscard]] entry *data() noexcept { return reinterpret_cast<entry *>(this + 1); }
+    [[nodiscard]] entry *begin() noexcept { return std::launder(reinterpret_cast<entry *>(this + 1)); }
+    [[nodiscard]] entry *end() noexcept { return begin() + size; }
 
-    [[nodiscard]] static handler_snapshot *make(std::size_t count) {
-        static_assert(alignof(entry) <= alignof(std::size_t) && std::is_trivially_copyable_v<entry>);
+    /// A snapshot of count entries; fill(i) gives entry i as a pair {invoke, node}.
+    template<typename Fill>
+    [[nodiscard]] static handler_snapshot *make(std::size_t count, Fill fill) {
+        static_assert(alignof(entry) <= alignof(std::size_t) && std::is_trivially_destructible_v<entry>);
         void *memory = ::operator new(sizeof(handler_snapshot) + count * sizeof(entry));
-        return ::new(memory) handler_snapshot{count};
+        auto *made = ::new(memory) handler_snapshot{count};
+        auto *slots = reinterpret_cast<entry *>(made + 1);
+        for(std::size_t i = 0; i < count; ++i) {
+            const auto [function, node] = fill(i);
+            ::new(static_cast<void *>(slots + i)) entry{function, node};
+        }
+        return made;
     }
 
     static void destroy(handler_snapshot *snapshot) noexcept { ::operator delete(snapshot); }
@@ -101,19 +113,22 @@ template<typename Fn>
     }
 }
 
-/// Handlers of one event type. Readers (publish) never lock: they load the
-/// current snapshot and check each node's active flag before calling it.
-/// Writers build a new snapshot under the mutex, swap it in, and retire the
-/// old one until no reader can still see it (policy-specific, see commit()).
+/// Handlers of one event type. Readers (publish) never lock: they load the current snapshot and
+/// call each entry's invoke function. Writers build a new snapshot under the mutex, swap it in,
+/// and retire the old one until no reader can still see it (policy-specific, see commit()).
+/// Unsubscribing also swaps the removed handler's entries for a stub in every snapshot that is
+/// not yet freed, so a reader still walking one (a nested publish on this thread, or a thread
+/// the grace period skipped) calls nothing from then on, without a check per call.
 template<typename Policy>
 class handler_list final: public connection_owner, public std::enable_shared_from_this<handler_list<Policy>> {
     using node = handler_node<Policy>;
-    using snapshot = handler_snapshot<node>;
-    using entry = handler_entry<node>;
+    using snapshot = handler_snapshot<Policy, node>;
+    using entry = typename snapshot::entry;
 
     struct retired {
         snapshot *old_snapshot;
         node *removed;
+        std::uint64_t sequence; // order of retirement: a grace period frees what came before it
     };
 
 public:
@@ -148,20 +163,23 @@ public:
         if(exclusive && old_size != 0u) {
             raise(errc::duplicate_responder, "evbus: this query type already has a responder");
         }
-        snapshot *next = snapshot::make(old_size + 1u);
-        std::size_t at = 0;
         // Higher priority first; equal priorities keep subscription order.
-        for(; at < old_size && old->begin()[at].target->priority >= priority; ++at) {
-            next->data()[at] = old->begin()[at];
+        std::size_t at = 0;
+        while(at < old_size && old->begin()[at].target->priority >= priority) {
+            ++at;
         }
-        next->data()[at] = {created->invoke, created.get()};
-        for(; at < old_size; ++at) {
-            next->data()[at + 1u] = old->begin()[at];
-        }
+        node *added = created.get();
+        snapshot *next = snapshot::make(old_size + 1u, [&](std::size_t i) {
+            if(i == at) {
+                return std::pair{added->invoke, added};
+            }
+            const entry &e = old->begin()[i < at ? i : i - 1u];
+            return std::pair{e.invoke.load(std::memory_order_relaxed), e.target};
+        });
         current_.store(next, std::memory_order_release);
-        node *token = created.release();
+        created.release();
         commit(lock, old, nullptr, false);
-        return subscription{this->weak_from_this(), token};
+        return subscription{this->weak_from_this(), added};
     }
 
     void disconnect(void *token) noexcept override {
@@ -172,24 +190,30 @@ public:
                        old->end()) {
             return; // not (or no longer) in this list
         }
-        target->active.store(false, std::memory_order_seq_cst);
+        stub_out(old, target);
+        for(const retired &item: pending_) {
+            if(item.old_snapshot) {
+                stub_out(item.old_snapshot, target);
+            }
+        }
         snapshot *next = nullptr;
         if(old->size > 1u) {
-            next = snapshot::make(old->size - 1u);
-            std::size_t at = 0;
-            for(const auto &e: *old) {
-                if(e.target != target) {
-                    next->data()[at++] = e;
+            std::size_t from = 0;
+            next = snapshot::make(old->size - 1u, [&](std::size_t) {
+                if(old->begin()[from].target == target) {
+                    ++from;
                 }
-            }
+                const entry &e = old->begin()[from++];
+                return std::pair{e.invoke.load(std::memory_order_relaxed), e.target};
+            });
         }
         current_.store(next, std::memory_order_release);
         commit(lock, old, target, true);
     }
 
-    /// Calls every active handler with *event in priority order; returns how many ran.
+    /// Calls every subscribed handler with *event in priority order; returns how many ran.
     /// If handlers throw, the rest still run and the first exception is rethrown.
-    std::size_t publish(const void *event) {
+    EVBUS_ALWAYS_INLINE std::size_t publish(const void *event) {
         if constexpr(Policy::concurrent) {
             rcu_read_guard guard{};
             return invoke_all(current_.load(std::memory_order_acquire), event);
@@ -226,83 +250,105 @@ private:
         depth_guard(const depth_guard &) = delete;
         depth_guard &operator=(const depth_guard &) = delete;
         ~depth_guard() {
-            if(--owner.depth_ == 0u && !owner.pending_.empty()) {
-                owner.free_retired(owner.pending_);
+            if(--owner.depth_ == 0u && EVBUS_UNLIKELY(!owner.pending_.empty())) {
+                owner.free_all_retired();
             }
         }
         handler_list &owner;
     };
 
-    static std::size_t invoke_all(const snapshot *current, const void *event) {
+    /// What an unsubscribed handler's entries call instead: counts the skip for publish's result.
+    static void skip(const void *, node *) noexcept { ++this_thread_reader.skipped; }
+
+    static void stub_out(snapshot *in, node *target) noexcept {
+        for(entry &e: *in) {
+            if(e.target == target) {
+                e.invoke.store(&skip, std::memory_order_seq_cst);
+            }
+        }
+    }
+
+    // The seq_cst load pairs with stub_out's store for a thread that a grace period skipped while
+    // it was parked: it sees the stub once it resumes (see rcu_domain::synchronize).
+    EVBUS_ALWAYS_INLINE static std::size_t invoke_all(const snapshot *current, const void *event) {
         if(!current) {
             return 0u;
         }
-        std::size_t skipped = 0u;
+        // Skips are counted per thread; each level of nesting restores the count it started from.
+        std::size_t &skipped = this_thread_reader.skipped;
+        const std::size_t skipped_before = skipped;
         for(const entry *it = current->begin(), *last = current->end(); it != last; ++it) {
-            if(EVBUS_LIKELY(it->target->active.load(std::memory_order_seq_cst))) {
 #if EVBUS_HAS_EXCEPTIONS
-                try {
-                    it->invoke(event, it->target);
-                } catch(...) {
-                    finish_after_exception(it + 1, last, event);
-                }
-#else
-                it->invoke(event, it->target);
-#endif
-            } else {
-                ++skipped;
+            try {
+                it->invoke.load(std::memory_order_seq_cst)(event, it->target);
+            } catch(...) {
+                finish_after_exception(it + 1, last, event, skipped_before);
             }
+#else
+            it->invoke.load(std::memory_order_seq_cst)(event, it->target);
+#endif
         }
-        return current->size - skipped;
+        const std::size_t skipped_here = skipped - skipped_before;
+        skipped = skipped_before;
+        return current->size - skipped_here;
     }
 
 #if EVBUS_HAS_EXCEPTIONS
     /// Runs the handlers after one that threw, then rethrows the first exception.
-    [[noreturn]] static void finish_after_exception(const entry *it, const entry *last, const void *event) {
+    [[noreturn]] EVBUS_COLD static void finish_after_exception(const entry *it, const entry *last, const void *event,
+                                                                std::size_t skipped_before) {
         std::exception_ptr first = std::current_exception();
         for(; it != last; ++it) {
-            if(it->target->active.load(std::memory_order_seq_cst)) {
-                try {
-                    it->invoke(event, it->target);
-                } catch(...) { // only the first exception propagates
-                }
+            try {
+                it->invoke.load(std::memory_order_seq_cst)(event, it->target);
+            } catch(...) { // only the first exception propagates
             }
         }
+        this_thread_reader.skipped = skipped_before;
         std::rethrow_exception(first);
     }
 #endif
 
-    /// Retires `old` (and `removed`, a node no longer in the list), then frees
-    /// whatever no reader can still see.
+    /// Retires `old` (and `removed`, a node no longer in the list), then frees whatever no reader
+    /// can still see. Retired snapshots stay in pending_ until freed, so a later unsubscribe can
+    /// stub them out.
     void commit(std::unique_lock<typename Policy::mutex> &lock, snapshot *old, node *removed, bool unsubscribing) {
         if(old || removed) {
-            pending_.push_back(retired{old, removed});
+            pending_.push_back(retired{old, removed, next_sequence_++});
         }
         if constexpr(Policy::concurrent) {
             const bool nested = in_read_section();
             if(nested && !unsubscribing) {
                 return; // a subscribe inside a handler needs no wait; memory is freed later
             }
-            std::vector<retired> batch;
-            if(!nested) {
-                batch.swap(pending_);
-            }
+            const std::uint64_t retired_before = next_sequence_;
             lock.unlock();
             // Unsubscribe waits so that, once it returns, no thread can begin a call
             // to the removed handler; subscribe waits only to reclaim memory.
-            const bool clean = rcu_synchronize();
-            if(clean) {
-                free_retired(batch);
-            } else if(!batch.empty()) {
+            if(rcu_synchronize() && !nested) {
+                std::vector<retired> done;
                 lock.lock();
-                pending_.insert(pending_.end(), batch.begin(), batch.end());
+                const auto keep = std::stable_partition(pending_.begin(), pending_.end(), [&](const retired &item) {
+                    return item.sequence >= retired_before;
+                });
+                done.assign(keep, pending_.end());
+                pending_.erase(keep, pending_.end());
+                lock.unlock();
+                free_retired(done); // outside the lock: a handler's destructor may use this list
             }
         } else {
             (void)unsubscribing;
             if(depth_ == 0u) {
-                free_retired(pending_);
+                free_all_retired();
             }
         }
+    }
+
+    /// single_thread: frees every retired snapshot and node (no publish is running).
+    void free_all_retired() noexcept {
+        std::vector<retired> done;
+        done.swap(pending_);
+        free_retired(done);
     }
 
     static void free_retired(std::vector<retired> &items) noexcept {
@@ -320,6 +366,7 @@ private:
     typename Policy::mutex mutex_;
     typename Policy::template atomic<snapshot *> current_{nullptr};
     std::vector<retired> pending_;
+    std::uint64_t next_sequence_{0};
     std::uint32_t depth_{0}; // single_thread: publish nesting depth
 };
 

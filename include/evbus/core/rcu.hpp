@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <mutex>
 #include <thread>
@@ -92,7 +93,7 @@ public:
 
     /// Waits until every read section that was running on another thread has
     /// ended, except sections whose thread is itself parked in synchronize()
-    /// (it is inside a handler call, and checks each handler's flag before the
+    /// (it is inside a handler call, and loads each entry afresh before the
     /// next call). Returns true when nothing was skipped and the caller is not
     /// inside a read section: memory retired before the call may then be freed.
     bool synchronize(reader_record *self, bool nested);
@@ -165,9 +166,10 @@ inline bool rcu_domain::synchronize(reader_record *self, bool nested) {
 struct thread_reader {
     reader_record *record;
     std::uint32_t depth;
+    std::size_t skipped; // calls to unsubscribed handlers this thread has skipped (see handler_list)
 };
 
-inline thread_local thread_reader this_thread_reader{nullptr, 0};
+inline thread_local thread_reader this_thread_reader{nullptr, 0, 0};
 
 struct thread_reader_cleanup {
     thread_reader_cleanup() = default;
@@ -181,12 +183,15 @@ struct thread_reader_cleanup {
     }
 };
 
-inline reader_record *register_thread_reader() {
+EVBUS_COLD inline reader_record *register_thread_reader() {
     static thread_local thread_reader_cleanup cleanup{};
     (void)&cleanup;
     this_thread_reader.record = rcu_domain::instance().acquire_record();
     return this_thread_reader.record;
 }
+
+/// Without membarrier, each outermost read section pays a full fence.
+EVBUS_COLD inline void slow_reader_fence() noexcept { std::atomic_thread_fence(std::memory_order_seq_cst); }
 
 /// RAII read section; nests freely on one thread.
 class rcu_read_guard {
@@ -206,7 +211,7 @@ public:
             if(EVBUS_LIKELY(rcu_fast_readers().load(std::memory_order_relaxed))) {
                 std::atomic_signal_fence(std::memory_order_seq_cst);
             } else {
-                std::atomic_thread_fence(std::memory_order_seq_cst);
+                slow_reader_fence();
             }
 #endif
         }
