@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs missing Debian packages, then builds and
-# runs every configuration: C++17 and C++20 with -Werror (plus examples, benchmarks and
-# the consumer checks), ASan+UBSan, ThreadSanitizer, and -fno-exceptions -fno-rtti.
-# Usage: tools/check.sh [configuration...]   (default: all; names: cxx17 cxx20 asan tsan noexcept)
+# runs every configuration: the API reference (Doxygen, any warning fails), C++17 and C++20
+# with -Werror (plus examples, benchmarks and the consumer checks), ASan+UBSan,
+# ThreadSanitizer, and -fno-exceptions -fno-rtti.
+# Usage: tools/check.sh [configuration...]
+#        (default: all; names: docs cxx17 cxx20 asan tsan noexcept)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${EVBUS_CHECK_DIR:-$root/build/check}
 jobs=${EVBUS_JOBS:-$(nproc)}
 
-packages="g++ cmake make libconcurrentqueue-dev libfmt-dev catch2 libbenchmark-dev libboost-dev"
+packages="g++ cmake make libconcurrentqueue-dev libfmt-dev catch2 libbenchmark-dev libboost-dev doxygen"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -35,12 +37,13 @@ run_config() {
 }
 
 mkdir -p "$out"
-configs=${*:-cxx17 cxx20 asan tsan noexcept}
+configs=${*:-docs cxx17 cxx20 asan tsan noexcept}
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 for c in $configs; do
   case $c in
+    docs) echo "== docs: doxygen"; "$root/tools/doxygen.sh" "$out/doxygen" ;;
     cxx17) run_config cxx17 -DCMAKE_CXX_STANDARD=17 -DEVBUS_WERROR=ON -DEVBUS_BUILD_BENCHMARKS=ON ;;
     cxx20) run_config cxx20 -DCMAKE_CXX_STANDARD=20 -DEVBUS_WERROR=ON -DEVBUS_BUILD_BENCHMARKS=OFF \
              -DEVBUS_CONSUMER_TESTS=OFF ;;

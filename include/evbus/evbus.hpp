@@ -4,6 +4,9 @@
 /// @file
 /// @brief Umbrella header: everything evbus offers.
 
+/// @namespace evbus
+/// @brief Buses, channels, queues and caches; names in evbus::detail are internal.
+
 #include "config.hpp"
 #include "fwd.hpp"
 #include "core/bus.hpp"

@@ -8,6 +8,9 @@
 #include <evbus/cache/stats.hpp>
 #include <evbus/queue/queue_stats.hpp>
 
+/// @namespace fmt
+/// @brief The {fmt} library, whose fmt::formatter this header specializes for evbus's stats.
+
 /// @brief Formats evbus::cache_stats as `hits=H misses=M evictions=E expirations=X hit_ratio=R`.
 template<>
 struct fmt::formatter<evbus::cache_stats> {

@@ -30,6 +30,8 @@
 #include <utility>
 #include <evbus/config.hpp>
 
+/// @def EVBUS_HAS_CONCEPTS
+/// @brief 1 when C++20 concepts are available (slot_policy and cache_policy exist), else 0.
 #if defined(__cpp_concepts) && __cpp_concepts >= 201907L && __has_include(<concepts>)
 #    include <concepts>
 #    define EVBUS_HAS_CONCEPTS 1
