@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -123,6 +124,51 @@ TEST_CASE("handlers on different threads unsubscribe each other without deadlock
         REQUIRE(bus.handler_count<tick>() == 0u);
         REQUIRE(bus.handler_count<fill>() == 0u);
     }
+}
+
+TEST_CASE("an unsubscribe outside any handler waits for a call that is itself inside an unsubscribe",
+          "[core][threads][reentrancy]") {
+    // P runs X; X unsubscribes `other`, which waits (parked) for Q's slow handler, then keeps
+    // running. The main thread resets X meanwhile: reset() must not return while X still runs on P.
+    using namespace std::chrono_literals;
+    evbus::bus bus;
+    std::atomic<bool> release_q{false};
+    std::atomic<bool> q_inside{false};
+    std::atomic<bool> x_running{false};
+    std::atomic<bool> x_started{false};
+    evbus::subscription other = bus.subscribe<fill>([](const fill &) {});
+    auto slow = bus.subscribe<tick>([&](const tick &) {
+        q_inside = true;
+        while(!release_q) {
+            std::this_thread::yield();
+        }
+    });
+    evbus::subscription x = bus.subscribe<int>([&](const int &) {
+        x_running = true;
+        x_started = true;
+        other.reset(); // parks until Q's section ends
+        std::this_thread::sleep_for(20ms);
+        x_running = false;
+    });
+    std::thread q{[&] { bus.publish(tick{}); }};
+    while(!q_inside) {
+        std::this_thread::yield();
+    }
+    std::thread p{[&] { bus.publish(1); }};
+    while(!x_started) {
+        std::this_thread::yield();
+    }
+    std::this_thread::sleep_for(10ms); // let P park inside other.reset()
+    std::thread releaser{[&] {
+        std::this_thread::sleep_for(10ms);
+        release_q = true;
+    }};
+    x.reset();
+    const bool still_running = x_running.load();
+    releaser.join();
+    p.join();
+    q.join();
+    REQUIRE_FALSE(still_running);
 }
 
 TEST_CASE("a handle may be reset on one thread while another publishes on a channel", "[core][threads][channel]") {

@@ -75,19 +75,20 @@ struct handler_snapshot {
     using entry = handler_entry<Policy, Node>;
 
     std::size_t size;
+    entry *last; // one past the last entry, stored so a publish need not compute it
 
     [[nodiscard]] const entry *begin() const noexcept { return std::launder(reinterpret_cast<const entry *>(this + 1)); }
-    [[nodiscard]] const entry *end() const noexcept { return begin() + size; }
+    [[nodiscard]] const entry *end() const noexcept { return last; }
     [[nodiscard]] entry *begin() noexcept { return std::launder(reinterpret_cast<entry *>(this + 1)); }
-    [[nodiscard]] entry *end() noexcept { return begin() + size; }
+    [[nodiscard]] entry *end() noexcept { return last; }
 
     /// A snapshot of count entries; fill(i) gives entry i as a pair {invoke, node}.
     template<typename Fill>
     [[nodiscard]] static handler_snapshot *make(std::size_t count, Fill fill) {
         static_assert(alignof(entry) <= alignof(std::size_t) && std::is_trivially_destructible_v<entry>);
         void *memory = ::operator new(sizeof(handler_snapshot) + count * sizeof(entry));
-        auto *made = ::new(memory) handler_snapshot{count};
-        auto *slots = reinterpret_cast<entry *>(made + 1);
+        auto *slots = reinterpret_cast<entry *>(static_cast<handler_snapshot *>(memory) + 1);
+        auto *made = ::new(memory) handler_snapshot{count, slots + count};
         for(std::size_t i = 0; i < count; ++i) {
             const auto [function, node] = fill(i);
             ::new(static_cast<void *>(slots + i)) entry{function, node};

@@ -23,10 +23,6 @@
 #    include <unistd.h>
 #endif
 
-#if defined(__x86_64__) || defined(__i386__)
-#    include <immintrin.h>
-#endif
-
 namespace evbus::detail {
 
 /// One per thread that has published on a concurrent list. The counter is odd
@@ -39,8 +35,8 @@ struct alignas(64) reader_record {
 };
 
 inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-    _mm_pause();
+#if(defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+    __builtin_ia32_pause(); // _mm_pause without <immintrin.h>, which costs more to parse than all of evbus
 #endif
 }
 
@@ -92,10 +88,11 @@ public:
     }
 
     /// Waits until every read section that was running on another thread has
-    /// ended, except sections whose thread is itself parked in synchronize()
-    /// (it is inside a handler call, and loads each entry afresh before the
-    /// next call). Returns true when nothing was skipped and the caller is not
-    /// inside a read section: memory retired before the call may then be freed.
+    /// ended. A caller that is itself inside a read section skips sections whose
+    /// thread is parked in synchronize() too (it is inside a handler call, and
+    /// loads each entry afresh before the next call), so that two of them never
+    /// wait for each other. Returns true when nothing was skipped and the caller
+    /// is not inside a read section: memory retired before the call may then be freed.
     bool synchronize(reader_record *self, bool nested);
 
     static void full_fence() noexcept {
@@ -143,7 +140,9 @@ inline bool rcu_domain::synchronize(reader_record *self, bool nested) {
     bool clean = !nested;
     for(auto [record, value]: busy) {
         for(unsigned spins = 0; record->counter.load(std::memory_order_acquire) == value; ++spins) {
-            if(record->parked.load(std::memory_order_seq_cst)) {
+            // Only a waiter inside a read section may skip a parked one (two of them could
+            // otherwise wait for each other); a waiter outside any section waits for everyone.
+            if(nested && record->parked.load(std::memory_order_seq_cst)) {
                 clean = false;
                 break;
             }
@@ -164,12 +163,12 @@ inline bool rcu_domain::synchronize(reader_record *self, bool nested) {
 
 /// This thread's reader state; constant-initialized so access is a plain TLS load.
 struct thread_reader {
-    reader_record *record;
-    std::uint32_t depth;
-    std::size_t skipped; // calls to unsubscribed handlers this thread has skipped (see handler_list)
+    reader_record *record; // this thread's registered record, or null
+    reader_record *fast;   // record when writers use membarrier (no reader fence), else null
+    std::size_t skipped;   // calls to unsubscribed handlers this thread has skipped (see handler_list)
 };
 
-inline thread_local thread_reader this_thread_reader{nullptr, 0, 0};
+inline thread_local thread_reader this_thread_reader{nullptr, nullptr, 0};
 
 struct thread_reader_cleanup {
     thread_reader_cleanup() = default;
@@ -179,72 +178,89 @@ struct thread_reader_cleanup {
         if(this_thread_reader.record) {
             rcu_domain::instance().release_record(this_thread_reader.record);
             this_thread_reader.record = nullptr;
+            this_thread_reader.fast = nullptr;
         }
     }
 };
 
-EVBUS_COLD inline reader_record *register_thread_reader() {
-    static thread_local thread_reader_cleanup cleanup{};
-    (void)&cleanup;
-    this_thread_reader.record = rcu_domain::instance().acquire_record();
-    return this_thread_reader.record;
+/// A read section's counter value: odd inside. A nested section stores the same odd value and
+/// leaves it unchanged, so only the outermost exit moves the counter on (to the next even value),
+/// and the thread needs no separate nesting depth.
+[[nodiscard]] constexpr std::uint64_t section_exit_value(std::uint64_t saved) noexcept {
+    return saved + 2u - ((saved & 1u) << 1u);
 }
 
-/// Without membarrier, each outermost read section pays a full fence.
-EVBUS_COLD inline void slow_reader_fence() noexcept { std::atomic_thread_fence(std::memory_order_seq_cst); }
+/// Enters a read section the slow way: registers the thread on first use, and fences when the
+/// writers cannot use membarrier. Returns the record; `saved` gets the counter's previous value.
+EVBUS_COLD inline reader_record *enter_read_section_slow(std::uint64_t &saved) noexcept {
+    thread_reader &self = this_thread_reader;
+    if(!self.record) {
+        static thread_local thread_reader_cleanup cleanup{};
+        (void)&cleanup;
+        self.record = rcu_domain::instance().acquire_record();
+        self.fast = rcu_fast_readers().load(std::memory_order_acquire) ? self.record : nullptr;
+    }
+    reader_record *record = self.record;
+    saved = record->counter.load(std::memory_order_relaxed);
+#if EVBUS_TSAN
+    record->counter.exchange(saved | 1u, std::memory_order_seq_cst);
+#else
+    record->counter.store(saved | 1u, std::memory_order_relaxed);
+    if(self.fast) {
+        std::atomic_signal_fence(std::memory_order_seq_cst);
+    } else {
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+    }
+#endif
+    return record;
+}
 
 /// RAII read section; nests freely on one thread.
 class rcu_read_guard {
 public:
     rcu_read_guard() noexcept {
-        thread_reader &self = this_thread_reader;
-        if(self.depth++ == 0) {
-            reader_record *record = self.record;
-            if(EVBUS_UNLIKELY(!record)) {
-                record = register_thread_reader();
-            }
-            const auto next = record->counter.load(std::memory_order_relaxed) + 1;
+        reader_record *record = this_thread_reader.fast;
+        if(EVBUS_LIKELY(record != nullptr)) {
+            saved_ = record->counter.load(std::memory_order_relaxed);
 #if EVBUS_TSAN
-            record->counter.exchange(next, std::memory_order_seq_cst);
+            record->counter.exchange(saved_ | 1u, std::memory_order_seq_cst);
 #else
-            record->counter.store(next, std::memory_order_release);
-            if(EVBUS_LIKELY(rcu_fast_readers().load(std::memory_order_relaxed))) {
-                std::atomic_signal_fence(std::memory_order_seq_cst);
-            } else {
-                slow_reader_fence();
-            }
+            // Writers order this store before their next reads with membarrier (rcu_domain).
+            record->counter.store(saved_ | 1u, std::memory_order_relaxed);
+            std::atomic_signal_fence(std::memory_order_seq_cst);
 #endif
+        } else {
+            record = enter_read_section_slow(saved_);
         }
+        record_ = record;
     }
 
     rcu_read_guard(const rcu_read_guard &) = delete;
     rcu_read_guard &operator=(const rcu_read_guard &) = delete;
 
-    ~rcu_read_guard() {
-        thread_reader &self = this_thread_reader;
-        if(--self.depth == 0) {
-            reader_record *record = self.record;
-            record->counter.store(record->counter.load(std::memory_order_relaxed) + 1, std::memory_order_release);
-        }
-    }
+    ~rcu_read_guard() { record_->counter.store(section_exit_value(saved_), std::memory_order_release); }
+
+private:
+    reader_record *record_;
+    std::uint64_t saved_;
 };
 
 /// Stands in for rcu_read_guard where the policy is single-threaded.
 struct no_read_guard {};
 
 /// A read section for Threading: covers a whole batch of deliveries so each
-/// publish inside only bumps a thread-local depth.
+/// publish inside only nests (a store of an unchanged value).
 template<typename Threading>
 using batch_read_guard = std::conditional_t<Threading::concurrent, rcu_read_guard, no_read_guard>;
 
 /// Whether the calling thread is inside a concurrent publish (a handler call).
-[[nodiscard]] inline bool in_read_section() noexcept { return this_thread_reader.depth != 0; }
+[[nodiscard]] inline bool in_read_section() noexcept {
+    const reader_record *record = this_thread_reader.record;
+    return record && (record->counter.load(std::memory_order_relaxed) & 1u) != 0u;
+}
 
 /// Grace period for the calling thread; see rcu_domain::synchronize.
-inline bool rcu_synchronize() {
-    thread_reader &self = this_thread_reader;
-    return rcu_domain::instance().synchronize(self.record, self.depth != 0);
-}
+inline bool rcu_synchronize() { return rcu_domain::instance().synchronize(this_thread_reader.record, in_read_section()); }
 
 } // namespace evbus::detail
 
