@@ -97,7 +97,7 @@ public:
 
     /// @brief Calls every handler of the event's type on this thread; returns how many were called.
     template<typename Event>
-    std::size_t publish(Event &&event) {
+    EVBUS_ALWAYS_INLINE std::size_t publish(Event &&event) {
         using event_type = std::remove_cv_t<std::remove_reference_t<Event>>;
         if(list_type *list = find<event_type>()) {
             return list->publish(std::addressof(event));
@@ -216,6 +216,9 @@ private:
     }
 
     [[nodiscard]] list_type *find(std::size_t index) const noexcept {
+        if(EVBUS_LIKELY(index < direct_slots)) {
+            return direct_[index].load(std::memory_order_acquire);
+        }
         lookup_table *table = table_.load(std::memory_order_acquire);
         return index < table->size ? table->slots()[index].load(std::memory_order_acquire) : nullptr;
     }
@@ -253,9 +256,16 @@ private:
         lists_.push_back(std::make_shared<list_type>());
         list_type *list = lists_.back().get();
         table->slots()[index].store(list, std::memory_order_release);
+        if(index < direct_slots) {
+            direct_[index].store(list, std::memory_order_release);
+        }
         return *list;
     }
 
+    // The first event types of the process (type indices are process-wide) are found without
+    // loading the table pointer first; the table holds every type.
+    static constexpr std::size_t direct_slots = 64u;
+    slot_type direct_[direct_slots]{};
     bus_config config_;
     typename Threading::mutex mutex_;
     typename Threading::template atomic<lookup_table *> table_{nullptr};

@@ -246,17 +246,22 @@ public:
     }
 
 private:
+    /// single_thread: counts nested publishes in depth_, so retired memory is freed after the
+    /// outermost one returns; the top bit of depth_ says that something waits to be freed.
     struct depth_guard {
         explicit depth_guard(handler_list &list) noexcept: owner{list} { ++owner.depth_; }
         depth_guard(const depth_guard &) = delete;
         depth_guard &operator=(const depth_guard &) = delete;
         ~depth_guard() {
-            if(--owner.depth_ == 0u && EVBUS_UNLIKELY(!owner.pending_.empty())) {
+            if(EVBUS_UNLIKELY(--owner.depth_ == retired_waiting)) {
+                owner.depth_ = 0u;
                 owner.free_all_retired();
             }
         }
         handler_list &owner;
     };
+
+    static constexpr std::uint32_t retired_waiting = std::uint32_t{1} << 31u;
 
     /// What an unsubscribed handler's entries call instead: counts the skip for publish's result.
     static void skip(const void *, node *) noexcept { ++this_thread_reader.skipped; }
@@ -339,14 +344,16 @@ private:
             }
         } else {
             (void)unsubscribing;
-            if(depth_ == 0u) {
+            if((depth_ & ~retired_waiting) == 0u) {
                 free_all_retired();
+            } else {
+                depth_ |= retired_waiting;
             }
         }
     }
 
     /// single_thread: frees every retired snapshot and node (no publish is running).
-    void free_all_retired() noexcept {
+    EVBUS_COLD void free_all_retired() noexcept {
         std::vector<retired> done;
         done.swap(pending_);
         free_retired(done);
@@ -368,7 +375,7 @@ private:
     typename Policy::template atomic<snapshot *> current_{nullptr};
     std::vector<retired> pending_;
     std::uint64_t next_sequence_{0};
-    std::uint32_t depth_{0}; // single_thread: publish nesting depth
+    std::uint32_t depth_{0}; // single_thread: publish nesting depth, plus retired_waiting
 };
 
 } // namespace evbus::detail
