@@ -37,3 +37,6 @@ for b in json.load(open(sys.argv[1]))["benchmarks"]:
 PY
 done
 "$b/zipf_hit_ratio"
+# The chart docs/img/benchmarks.png, from the JSON above. Debian's matplotlib, hence /usr/bin/python3
+# (apt-get install python3-matplotlib); `python3` on PATH may be another Python.
+/usr/bin/python3 "$root/benchmarks/plot.py" "$out" -o "$root/docs/img/benchmarks.png"
