@@ -28,10 +28,6 @@ add "empty file" ""
 add "\`<functional>\` + \`<vector>\`" $'#include <functional>\n#include <vector>'
 add "the $(wc -w <<<"$std_headers") standard headers evbus includes" "$(sed 's/^/#include /' <<<"$std_headers")"
 add "moodycamel, through \`<evbus/queue/concurrentqueue.hpp>\`" '#include <evbus/queue/concurrentqueue.hpp>'
-if printf '#if defined(__x86_64__) || defined(__i386__)\n#else\n#error\n#endif\n' |
-  "$cxx" "${flags[@]}" -x c++ -fsyntax-only - 2>/dev/null; then
-  add "\`<immintrin.h>\` (x86 only, from \`core/rcu.hpp\`)" '#include <immintrin.h>'
-fi
 # Everything evbus includes from outside (standard, moodycamel, platform headers), without its own code.
 platform_headers=$(grep -rhoE '^\s*#\s*include\s*<[a-z_/]+\.h>' "$root/include/evbus" | grep -oE '<[a-z_/]+\.h>' |
   grep -vE 'concurrentqueue|moodycamel|fmt/' | sort -u)

@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
 # Builds the benchmarks (-O2, C++20) and runs each one in several processes, writing Google
 # Benchmark JSON to $OUT and the tables of docs/benchmarks.md (medians, ratios to the floor
-# measured in the same process) to stdout. Usage: benchmarks/run.sh [processes=3]
+# measured in the same process) to stdout. Usage: [REPS=10] benchmarks/run.sh [processes=3]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${EVBUS_BENCH_BUILD:-$root/build/bench}
 out=${OUT:-$build/results}
 processes=${1:-3}
+reps=${REPS:-10}
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" \
   -DCMAKE_CXX_STANDARD=20 -DEVBUS_BUILD_TESTS=OFF -DEVBUS_BUILD_EXAMPLES=OFF >/dev/null
 cmake --build "$build" -j "$(nproc)" --target bench_publish bench_async bench_query bench_cache zipf_hit_ratio >/dev/null
 mkdir -p "$out"
+rm -f "$out"/*.json # only this run's processes go into the tables
 b="$build/benchmarks"
 run() { # name floor filter...
   local name=$1 floor=$2; shift 2
   for p in $(seq 1 "$processes"); do
-    taskset -c 1 "$b/$name" --benchmark_repetitions=10 --benchmark_report_aggregates_only=true \
+    taskset -c 1 "$b/$name" --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true \
       --benchmark_out="$out/$name.$p.json" --benchmark_out_format=json "$@" >/dev/null 2>&1
     echo "### $name, process $p"
     python3 "$root/benchmarks/report.py" "$out/$name.$p.json" --floor "$floor"
@@ -36,7 +38,18 @@ for b in json.load(open(sys.argv[1]))["benchmarks"]:
     print(f"| {b['name']} | {extra} |")
 PY
 done
-"$b/zipf_hit_ratio"
+# docs/benchmark_results.md: every table generated from the JSON above, the Zipf hit ratios and the
+# include cost.
+{
+  python3 "$root/benchmarks/summary.py" "$out" "REPS=$reps benchmarks/run.sh $processes"
+  echo "### Cache hit ratios on Zipf traces (\`zipf_hit_ratio\`)"
+  echo
+  "$b/zipf_hit_ratio"
+  echo
+  echo "### Cost of \`#include <evbus/evbus.hpp>\` (\`benchmarks/include_cost.sh 10\`)"
+  echo
+  "$root/benchmarks/include_cost.sh" 10
+} >"$root/docs/benchmark_results.md"
 # The chart docs/img/benchmarks.png, from the JSON above. Debian's matplotlib, hence /usr/bin/python3
 # (apt-get install python3-matplotlib); `python3` on PATH may be another Python.
 /usr/bin/python3 "$root/benchmarks/plot.py" "$out" -o "$root/docs/img/benchmarks.png"
