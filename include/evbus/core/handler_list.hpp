@@ -77,7 +77,9 @@ struct handler_snapshot {
     std::size_t size;
     entry *last; // one past the last entry, stored so a publish need not compute it
 
-    [[nodiscard]] const entry *begin() const noexcept { return std::launder(reinterpret_cast<const entry *>(this + 1)); }
+    [[nodiscard]] const entry *begin() const noexcept {
+        return std::launder(reinterpret_cast<const entry *>(this + 1));
+    }
     [[nodiscard]] const entry *end() const noexcept { return last; }
     [[nodiscard]] entry *begin() noexcept { return std::launder(reinterpret_cast<entry *>(this + 1)); }
     [[nodiscard]] entry *end() noexcept { return last; }
@@ -302,7 +304,7 @@ private:
 #if EVBUS_HAS_EXCEPTIONS
     /// Runs the handlers after one that threw, then rethrows the first exception.
     [[noreturn]] EVBUS_COLD static void finish_after_exception(const entry *it, const entry *last, const void *event,
-                                                                std::size_t skipped_before) {
+                                                               std::size_t skipped_before) {
         std::exception_ptr first = std::current_exception();
         for(; it != last; ++it) {
             try {

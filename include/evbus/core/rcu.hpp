@@ -260,7 +260,9 @@ using batch_read_guard = std::conditional_t<Threading::concurrent, rcu_read_guar
 }
 
 /// Grace period for the calling thread; see rcu_domain::synchronize.
-inline bool rcu_synchronize() { return rcu_domain::instance().synchronize(this_thread_reader.record, in_read_section()); }
+inline bool rcu_synchronize() {
+    return rcu_domain::instance().synchronize(this_thread_reader.record, in_read_section());
+}
 
 } // namespace evbus::detail
 
