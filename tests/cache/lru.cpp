@@ -8,6 +8,7 @@
 #include <evbus/cache/cache.hpp>
 #include <evbus/cache/lru.hpp>
 #include "../../benchmarks/zipf.hpp"
+#include "replay.hpp"
 
 namespace {
 
@@ -88,13 +89,7 @@ TEST_CASE("lru: a Zipf trace hits exactly as often as a reference LRU", "[cache]
     for(const std::size_t capacity: {1u, 10u, 100u, 1000u}) {
         evbus::cache<std::uint64_t, std::uint64_t, evbus::lru> c{capacity};
         reference_lru reference{capacity};
-        std::uint64_t expected_hits = 0;
-        for(const auto key: trace) {
-            expected_hits += reference.access(key) ? 1u : 0u;
-            if(!c.get(key)) {
-                c.put(key, key);
-            }
-        }
+        const std::uint64_t expected_hits = replay_against(c, reference, trace);
         INFO("capacity " << capacity);
         CHECK(c.stats().hits == expected_hits);
         CHECK(c.stats().misses == trace.size() - expected_hits);
