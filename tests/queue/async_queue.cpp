@@ -6,10 +6,13 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <iterator>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -27,6 +30,63 @@ struct big {
 };
 
 void require_adds_up(const evbus::queue_stats &s) { REQUIRE(s.posted == s.delivered + s.discarded + s.pending); }
+
+// Event shapes a channel's queue must carry: stored as themselves, or in envelopes.
+struct move_only {
+    explicit move_only(int v): value{std::make_unique<int>(v)} {}
+    std::unique_ptr<int> value;
+};
+struct throwing_move { // moving may throw: a queue cannot move it while it grows
+    explicit throwing_move(int v): name{std::to_string(v)} {}
+    throwing_move(const throwing_move &) = default;
+    throwing_move(throwing_move &&other) noexcept(false): name{std::move(other.name)} {}
+    std::string name;
+};
+struct alignas(64) over_aligned {
+    int value;
+};
+#if EVBUS_HAS_EXCEPTIONS
+struct copy_may_throw {
+    explicit copy_may_throw(int v): value{v} {}
+    copy_may_throw(const copy_may_throw &other): value{other.value} {
+        if(other.value < 0) {
+            throw std::runtime_error{"copy refused"};
+        }
+    }
+    copy_may_throw(copy_may_throw &&) noexcept = default;
+    int value;
+};
+#endif
+
+static_assert(std::is_same_v<evbus::detail::channel_item_t<move_only>, move_only>);
+static_assert(std::is_same_v<evbus::detail::channel_item_t<big>, big>);
+static_assert(std::is_same_v<evbus::detail::channel_item_t<throwing_move>, evbus::detail::envelope>);
+static_assert(std::is_same_v<evbus::detail::channel_item_t<over_aligned>, evbus::detail::envelope>);
+
+/// Posts count events made by make(i) to a fresh channel, dispatches them, and returns what
+/// its handler saw (read(event) per event); leaves three more queued for the destructor.
+template<typename Event, typename Threading, typename Make, typename Read>
+std::vector<std::string> round_trip(int count, Make make, Read read) {
+    std::vector<std::string> seen;
+    evbus::channel<Event, Threading> channel;
+    auto sub = channel.subscribe([&](const Event &e) { seen.push_back(read(e)); });
+    for(int i = 0; i < count; ++i) {
+        REQUIRE(channel.post(make(i)));
+    }
+    REQUIRE(channel.dispatch() == static_cast<std::size_t>(count));
+    for(int i = 0; i < 3; ++i) {
+        REQUIRE(channel.post(make(i)));
+    }
+    return seen;
+}
+
+template<typename Read>
+void require_in_order(const std::vector<std::string> &seen, int count, Read expected) {
+    REQUIRE(seen.size() == static_cast<std::size_t>(count));
+    for(int i = 0; i < count; ++i) {
+        REQUIRE(seen[static_cast<std::size_t>(i)] == expected(i));
+    }
+}
 } // namespace
 
 TEMPLATE_TEST_CASE("post queues, dispatch delivers in order on the calling thread", "[queue][async]", evbus::bus,
@@ -451,6 +511,57 @@ TEMPLATE_TEST_CASE("post_bulk queues a range in order; a bounded queue takes wha
     bus.dispatch();
     REQUIRE(joined == "abbccc");
 }
+
+TEMPLATE_TEST_CASE("channels queue any event type: move-only, throwing move, over-aligned, large",
+                   "[queue][async][channel]", evbus::multi_thread, evbus::single_thread) {
+    constexpr int count = 300; // crosses the single-thread ring's growth and many batches
+    const auto number = [](int i) { return std::to_string(i); };
+    require_in_order(
+        round_trip<move_only, TestType>(
+            count, [](int i) { return move_only{i}; }, [](const move_only &e) { return std::to_string(*e.value); }),
+        count, number);
+    require_in_order(round_trip<throwing_move, TestType>(
+                         count, [](int i) { return throwing_move{i}; }, [](const throwing_move &e) { return e.name; }),
+                     count, number);
+    require_in_order(round_trip<over_aligned, TestType>(
+                         count, [](int i) { return over_aligned{i}; },
+                         [](const over_aligned &e) {
+                             REQUIRE(reinterpret_cast<std::uintptr_t>(&e) % alignof(over_aligned) == 0u);
+                             return std::to_string(e.value);
+                         }),
+                     count, number);
+    require_in_order(round_trip<big, TestType>(
+                         count,
+                         [](int i) {
+                             big event{};
+                             event.name = std::string(40, 'n') + std::to_string(i);
+                             return event;
+                         },
+                         [](const big &e) { return e.name; }),
+                     count, [](int i) { return std::string(40, 'n') + std::to_string(i); });
+}
+
+#if EVBUS_HAS_EXCEPTIONS
+TEMPLATE_TEST_CASE("a channel post whose copy throws is not counted, and the queue stays usable",
+                   "[queue][async][channel][errors]", evbus::multi_thread, evbus::single_thread) {
+    evbus::channel<copy_may_throw, TestType> channel;
+    std::vector<int> seen;
+    auto sub = channel.subscribe([&](const copy_may_throw &e) { seen.push_back(e.value); });
+    const copy_may_throw good{1};
+    const copy_may_throw bad{-1};
+    REQUIRE(channel.post(good));
+    REQUIRE_THROWS_AS(channel.post(bad), std::runtime_error);
+    const copy_may_throw range[] = {copy_may_throw{2}, copy_may_throw{-2}, copy_may_throw{3}};
+    REQUIRE_THROWS_AS(channel.post_bulk(std::begin(range), std::end(range)), std::runtime_error);
+    REQUIRE(channel.post(copy_may_throw{4}));
+    const auto s = channel.stats();
+    REQUIRE(s.posted == 2u);
+    REQUIRE(s.rejected == 0u);
+    require_adds_up(s);
+    REQUIRE(channel.dispatch() == 2u);
+    REQUIRE(seen == std::vector<int>{1, 4});
+}
+#endif
 
 TEST_CASE("publisher and channel post_bulk", "[queue][async][bulk]") {
     evbus::bus bus;

@@ -35,7 +35,7 @@ namespace evbus {
 /// the event (from any thread, for multi_thread) and dispatch() delivers queued
 /// events on the thread that calls it, in each producer's order across types.
 template<typename Threading>
-class basic_bus: public detail::queue_front<Threading> {
+class basic_bus: public detail::queue_front<Threading, detail::envelope> {
     using list_type = detail::handler_list<Threading>;
     using slot_type = typename Threading::template atomic<list_type *>;
 
@@ -64,13 +64,14 @@ public:
     /// @brief Threading policy of this bus.
     using threading_policy = Threading;
     /// @brief Per-thread handle that makes one thread's posts cheaper (see make_producer_token()).
-    using typename detail::queue_front<Threading>::producer_token;
+    using typename detail::queue_front<Threading, detail::envelope>::producer_token;
 
     /// @brief An unbounded bus.
     basic_bus(): basic_bus{bus_config{}} {}
 
     /// @brief A bus with the given settings; a zero capacity is an error (errc::invalid_argument).
-    explicit basic_bus(const bus_config &config): detail::queue_front<Threading>{config}, config_{config} {
+    explicit basic_bus(const bus_config &config)
+        : detail::queue_front<Threading, detail::envelope>{config}, config_{config} {
         table_.store(lookup_table::make(initial_slots), std::memory_order_release);
     }
 
@@ -100,7 +101,7 @@ public:
     EVBUS_ALWAYS_INLINE std::size_t publish(Event &&event) {
         using event_type = std::remove_cv_t<std::remove_reference_t<Event>>;
         if(list_type *list = find<event_type>()) {
-            return list->publish(std::addressof(event));
+            return list->template publish<event_type>(event);
         }
         return 0u;
     }
@@ -181,7 +182,7 @@ public:
                       "evbus::bus::request: the query type must name its answer type as `using result_type = ...;`");
         const detail::query_call<query_type> call{std::addressof(query), {}};
         list_type *list = find<detail::query_call<query_type>>();
-        if(!list || list->publish(std::addressof(call)) == 0u) {
+        if(!list || list->publish(call) == 0u) {
             detail::raise(errc::no_responder, "evbus::bus::request: no responder for this query type");
         }
         return std::move(*call.answer);
@@ -207,13 +208,26 @@ private:
     using clock = std::chrono::steady_clock;
     static constexpr std::size_t initial_slots = 16u;
 
-    [[nodiscard]] auto deliverer() noexcept {
-        return [this](const detail::envelope &item) {
-            if(list_type *list = find(item.type)) {
-                list->publish_in_section(item.payload());
+    /// Delivers queued envelopes for async_queue::drain: each to the list of its type.
+    struct deliverer_type {
+        const basic_bus *bus;
+
+        /// One read section per batch (multi_thread); single_thread lists each take their own.
+        [[nodiscard]] detail::batch_read_guard<Threading> section() const noexcept { return {}; }
+
+        void operator()(const detail::envelope &item) const {
+            if(list_type *list = bus->find(item.type)) {
+                if constexpr(Threading::concurrent) {
+                    list->template publish_in_section<void>(item.payload()); // type-erased: thunks only
+                } else {
+                    [[maybe_unused]] const auto section = list->read_section();
+                    list->template publish_in_section<void>(item.payload());
+                }
             }
-        };
-    }
+        }
+    };
+
+    [[nodiscard]] deliverer_type deliverer() const noexcept { return {this}; }
 
     [[nodiscard]] list_type *find(std::size_t index) const noexcept {
         if(EVBUS_LIKELY(index < direct_slots)) {

@@ -23,7 +23,9 @@ namespace evbus {
 
 /// @brief Publish/subscribe for a single event type; same handles and guarantees as the bus.
 template<typename Event, typename Threading>
-class channel: public detail::queue_front<Threading> {
+class channel: public detail::queue_front<Threading, detail::channel_item_t<Event>> {
+    using front = detail::queue_front<Threading, detail::channel_item_t<Event>>;
+
     static_assert(std::is_same_v<Event, std::remove_cv_t<std::remove_reference_t<Event>>>,
                   "evbus::channel<Event>: name the event type without const or reference");
 
@@ -34,14 +36,14 @@ public:
     using threading_policy = Threading;
 
     /// @brief Per-thread handle that makes one thread's posts cheaper (see make_producer_token()).
-    using typename detail::queue_front<Threading>::producer_token;
+    using typename front::producer_token;
 
     /// @brief An empty channel with an unbounded queue.
     channel(): channel{bus_config{}} {}
 
     /// @brief An empty channel whose post queue has the given settings.
     explicit channel(const bus_config &config)
-        : detail::queue_front<Threading>{config}, list_{std::make_shared<detail::handler_list<Threading>>()} {}
+        : front{config}, list_{std::make_shared<detail::handler_list<Threading>>()} {}
 
     /// @brief Closes the channel and delivers what is still queued, like basic_bus's destructor.
     ~channel() { this->queue_.shutdown(deliverer()); }
@@ -56,7 +58,7 @@ public:
     }
 
     /// @brief Calls every handler on this thread; returns how many were called.
-    std::size_t publish(const Event &event) { return list_->publish(std::addressof(event)); }
+    std::size_t publish(const Event &event) { return list_->publish(event); }
 
     /// @brief Queues the event for dispatch(); false when closed or a bounded queue is full.
     template<typename Arg, typename = std::enable_if_t<std::is_constructible_v<Event, Arg &&>>>
@@ -102,9 +104,20 @@ public:
 private:
     using clock = std::chrono::steady_clock;
 
-    [[nodiscard]] auto deliverer() noexcept {
-        return [this](const detail::envelope &item) { list_->publish_in_section(item.payload()); };
-    }
+    using item_type = detail::channel_item_t<Event>;
+
+    /// Delivers queued events for async_queue::drain, one read section per batch.
+    struct deliverer_type {
+        detail::handler_list<Threading> *list;
+
+        [[nodiscard]] auto section() const noexcept { return list->read_section(); }
+
+        void operator()(const item_type &item) const {
+            list->template publish_in_section<Event>(detail::queue_item<item_type>::payload(item));
+        }
+    };
+
+    [[nodiscard]] deliverer_type deliverer() const noexcept { return {list_.get()}; }
 
     std::shared_ptr<detail::handler_list<Threading>> list_;
 };

@@ -57,19 +57,40 @@ struct handler_node_impl final: handler_node<Policy> {
     Fn fn;
 };
 
-/// One call in a snapshot: the node's invoke function is copied next to the node so the call
-/// target does not depend on loading the node first. Unsubscribing swaps it for a stub that
-/// calls nothing, in every snapshot a reader may still be walking.
+/// A handler that is a plain function of the event, called without a thunk (see handler_entry).
+template<typename Event>
+using direct_handler = void (*)(const Event &);
+
+/// Storage for a direct_handler of any event type (converted back before each call).
+using any_direct_handler = void (*)();
+
+/// One call in a snapshot. A handler that converts to direct_handler<Event> (a function pointer, a
+/// lambda without captures) is called through `direct`; any other through `invoke`, a thunk copied
+/// next to its node. Unsubscribing nulls both, in every snapshot a reader may still be walking:
+/// `invoke` first, then `direct`, while readers load `direct` first, so a reader that sees no
+/// `direct` also sees no `invoke` (both seq_cst).
 template<typename Policy, typename Node>
 struct handler_entry {
-    handler_entry(typename Node::invoke_fn function, Node *node) noexcept: invoke{function}, target{node} {}
+    /// The entry's three words, copied when a writer builds the next snapshot.
+    struct value {
+        any_direct_handler direct;
+        typename Node::invoke_fn invoke;
+        Node *target;
+    };
 
+    explicit handler_entry(const value &v) noexcept: direct{v.direct}, invoke{v.invoke}, target{v.target} {}
+
+    [[nodiscard]] value load() const noexcept {
+        return {direct.load(std::memory_order_relaxed), invoke.load(std::memory_order_relaxed), target};
+    }
+
+    typename Policy::template atomic<any_direct_handler> direct;
     typename Policy::template atomic<typename Node::invoke_fn> invoke;
     Node *target;
 };
 
-/// Immutable array of entries in call order, in one allocation (only the entries' invoke
-/// functions change, to the stub, when a handler is unsubscribed).
+/// Immutable array of entries in call order, in one allocation (only the entries' call
+/// pointers change, to null, when a handler is unsubscribed).
 template<typename Policy, typename Node>
 struct handler_snapshot {
     using entry = handler_entry<Policy, Node>;
@@ -84,7 +105,7 @@ struct handler_snapshot {
     [[nodiscard]] entry *begin() noexcept { return std::launder(reinterpret_cast<entry *>(this + 1)); }
     [[nodiscard]] entry *end() noexcept { return last; }
 
-    /// A snapshot of count entries; fill(i) gives entry i as a pair {invoke, node}.
+    /// A snapshot of count entries; fill(i) gives entry i's entry::value.
     template<typename Fill>
     [[nodiscard]] static handler_snapshot *make(std::size_t count, Fill fill) {
         static_assert(alignof(entry) <= alignof(std::size_t) && std::is_trivially_destructible_v<entry>);
@@ -92,13 +113,19 @@ struct handler_snapshot {
         auto *slots = reinterpret_cast<entry *>(static_cast<handler_snapshot *>(memory) + 1);
         auto *made = ::new(memory) handler_snapshot{count, slots + count};
         for(std::size_t i = 0; i < count; ++i) {
-            const auto [function, node] = fill(i);
-            ::new(static_cast<void *>(slots + i)) entry{function, node};
+            ::new(static_cast<void *>(slots + i)) entry{fill(i)};
         }
         return made;
     }
 
     static void destroy(handler_snapshot *snapshot) noexcept { ::operator delete(snapshot); }
+
+    /// The snapshot of every list without handlers: shared and never freed, so that a list's
+    /// current snapshot is never null and publish needs no check for it.
+    [[nodiscard]] static handler_snapshot *empty() noexcept {
+        static handler_snapshot none{0u, reinterpret_cast<entry *>(&none + 1)};
+        return &none;
+    }
 };
 
 /// True for handler types that can be null: function pointers, member pointers, std::function.
@@ -117,11 +144,11 @@ template<typename Fn>
 }
 
 /// Handlers of one event type. Readers (publish) never lock: they load the current snapshot and
-/// call each entry's invoke function. Writers build a new snapshot under the mutex, swap it in,
-/// and retire the old one until no reader can still see it (policy-specific, see commit()).
-/// Unsubscribing also swaps the removed handler's entries for a stub in every snapshot that is
-/// not yet freed, so a reader still walking one (a nested publish on this thread, or a thread
-/// the grace period skipped) calls nothing from then on, without a check per call.
+/// call each entry. Writers build a new snapshot under the mutex, swap it in, and retire the old
+/// one until no reader can still see it (policy-specific, see commit()). Unsubscribing also
+/// nulls the removed handler's entries in every snapshot that is not yet freed, so a reader still
+/// walking one (a nested publish on this thread, or a thread the grace period skipped) calls
+/// nothing from then on.
 template<typename Policy>
 class handler_list final: public connection_owner, public std::enable_shared_from_this<handler_list<Policy>> {
     using node = handler_node<Policy>;
@@ -135,12 +162,13 @@ class handler_list final: public connection_owner, public std::enable_shared_fro
     };
 
 public:
-    handler_list() = default;
+    handler_list() noexcept: current_{snapshot::empty()} {}
     handler_list(const handler_list &) = delete;
     handler_list &operator=(const handler_list &) = delete;
 
     ~handler_list() {
-        if(snapshot *current = current_.load(std::memory_order_relaxed)) {
+        snapshot *current = current_.load(std::memory_order_relaxed);
+        if(current != snapshot::empty()) {
             for(const auto &e: *current) {
                 e.target->destroy(e.target);
             }
@@ -156,13 +184,22 @@ public:
         static_assert(std::is_invocable_v<handler_type &, const Event &>,
                       "evbus: a handler must be callable with `const Event&`");
         EVBUS_EXPECT(!is_null_handler(fn), "evbus: subscribe() was given a null handler");
+        if constexpr(std::is_convertible_v<handler_type, direct_handler<Event>> &&
+                     !std::is_same_v<handler_type, direct_handler<Event>>) {
+            // A lambda without captures, or a noexcept function: called as a plain function.
+            return subscribe<Event>(static_cast<direct_handler<Event>>(fn), priority, exclusive);
+        }
         std::unique_ptr<node, void (*)(node *)> created{
             new handler_node_impl<Policy, Event, handler_type>{std::forward<Fn>(fn), priority},
             [](node *n) { n->destroy(n); }};
+        any_direct_handler direct = nullptr;
+        if constexpr(std::is_same_v<handler_type, direct_handler<Event>>) {
+            direct = reinterpret_cast<any_direct_handler>(fn);
+        }
 
         std::unique_lock<typename Policy::mutex> lock{mutex_};
         snapshot *old = current_.load(std::memory_order_relaxed);
-        const std::size_t old_size = old ? old->size : 0u;
+        const std::size_t old_size = old->size;
         if(exclusive && old_size != 0u) {
             raise(errc::duplicate_responder, "evbus: this query type already has a responder");
         }
@@ -174,10 +211,9 @@ public:
         node *added = created.get();
         snapshot *next = snapshot::make(old_size + 1u, [&](std::size_t i) {
             if(i == at) {
-                return std::pair{added->invoke, added};
+                return typename entry::value{direct, added->invoke, added};
             }
-            const entry &e = old->begin()[i < at ? i : i - 1u];
-            return std::pair{e.invoke.load(std::memory_order_relaxed), e.target};
+            return old->begin()[i < at ? i : i - 1u].load();
         });
         current_.store(next, std::memory_order_release);
         created.release();
@@ -189,8 +225,8 @@ public:
         auto *target = static_cast<node *>(token);
         std::unique_lock<typename Policy::mutex> lock{mutex_};
         snapshot *old = current_.load(std::memory_order_relaxed);
-        if(!old || std::find_if(old->begin(), old->end(), [target](const entry &e) { return e.target == target; }) ==
-                       old->end()) {
+        if(std::find_if(old->begin(), old->end(), [target](const entry &e) { return e.target == target; }) ==
+           old->end()) {
             return; // not (or no longer) in this list
         }
         stub_out(old, target);
@@ -199,120 +235,131 @@ public:
                 stub_out(item.old_snapshot, target);
             }
         }
-        snapshot *next = nullptr;
+        snapshot *next = snapshot::empty();
         if(old->size > 1u) {
             std::size_t from = 0;
             next = snapshot::make(old->size - 1u, [&](std::size_t) {
                 if(old->begin()[from].target == target) {
                     ++from;
                 }
-                const entry &e = old->begin()[from++];
-                return std::pair{e.invoke.load(std::memory_order_relaxed), e.target};
+                return old->begin()[from++].load();
             });
         }
         current_.store(next, std::memory_order_release);
         commit(lock, old, target, true);
     }
 
-    /// Calls every subscribed handler with *event in priority order; returns how many ran.
-    /// If handlers throw, the rest still run and the first exception is rethrown.
-    EVBUS_ALWAYS_INLINE std::size_t publish(const void *event) {
+    /// Calls every subscribed handler with event in priority order; returns how many ran.
+    /// If handlers throw, the rest still run and the first exception is rethrown. Event must be
+    /// the type the handlers were subscribed with.
+    template<typename Event>
+    EVBUS_ALWAYS_INLINE std::size_t publish(const Event &event) {
+        [[maybe_unused]] const auto section = read_section();
+        return publish_in_section<Event>(&event);
+    }
+
+    /// The read section publish_in_section() needs: multi_thread, an RCU read section (any list's
+    /// will do); single_thread, this list's nesting count. One may cover several publishes.
+    [[nodiscard]] EVBUS_ALWAYS_INLINE auto read_section() noexcept {
         if constexpr(Policy::concurrent) {
-            rcu_read_guard guard{};
-            return invoke_all(current_.load(std::memory_order_acquire), event);
+            return rcu_read_guard{};
         } else {
-            depth_guard guard{*this};
-            return invoke_all(current_.load(std::memory_order_relaxed), event);
+            return read_guard{*this};
         }
     }
 
-    /// publish() for a caller that already holds a read section (a dispatch batch).
-    std::size_t publish_in_section(const void *event) {
-        if constexpr(Policy::concurrent) {
-            return invoke_all(current_.load(std::memory_order_acquire), event);
-        } else {
-            return publish(event);
-        }
+    /// publish() inside read_section(); with Event = void, *event is of the list's type but
+    /// every handler is called through its thunk.
+    template<typename Event>
+    EVBUS_ALWAYS_INLINE std::size_t publish_in_section(const void *event) {
+        return invoke_all<Event>(current_.load(std::memory_order_acquire), event);
     }
 
     /// Number of subscribed handlers.
     [[nodiscard]] std::size_t size() const noexcept {
         if constexpr(Policy::concurrent) {
             rcu_read_guard guard{};
-            const snapshot *current = current_.load(std::memory_order_acquire);
-            return current ? current->size : 0u;
+            return current_.load(std::memory_order_acquire)->size;
         } else {
-            const snapshot *current = current_.load(std::memory_order_relaxed);
-            return current ? current->size : 0u;
+            return current_.load(std::memory_order_relaxed)->size;
         }
     }
 
 private:
-    /// single_thread: counts nested publishes in depth_, so retired memory is freed after the
-    /// outermost one returns; the top bit of depth_ says that something waits to be freed.
-    struct depth_guard {
-        explicit depth_guard(handler_list &list) noexcept: owner{list} { ++owner.depth_; }
-        depth_guard(const depth_guard &) = delete;
-        depth_guard &operator=(const depth_guard &) = delete;
-        ~depth_guard() {
-            if(EVBUS_UNLIKELY(--owner.depth_ == retired_waiting)) {
-                owner.depth_ = 0u;
+    /// single_thread: reading_ is true while a publish runs, so retired memory is freed after the
+    /// outermost one returns (each level restores what it found; no count to update).
+    struct read_guard {
+        explicit read_guard(handler_list &list) noexcept: owner{list}, was_reading{list.reading_} {
+            owner.reading_ = true;
+        }
+        read_guard(const read_guard &) = delete;
+        read_guard &operator=(const read_guard &) = delete;
+        ~read_guard() {
+            owner.reading_ = was_reading;
+            if(EVBUS_UNLIKELY(owner.retired_waiting_) && !was_reading) {
                 owner.free_all_retired();
             }
         }
         handler_list &owner;
+        bool was_reading;
     };
 
-    static constexpr std::uint32_t retired_waiting = std::uint32_t{1} << 31u;
-
-    /// What an unsubscribed handler's entries call instead: counts the skip for publish's result.
-    static void skip(const void *, node *) noexcept { ++this_thread_reader.skipped; }
-
+    /// Makes target's entries in `in` call nothing (see handler_entry for the order).
     static void stub_out(snapshot *in, node *target) noexcept {
         for(entry &e: *in) {
             if(e.target == target) {
-                e.invoke.store(&skip, std::memory_order_seq_cst);
+                e.invoke.store(nullptr, std::memory_order_seq_cst);
+                e.direct.store(nullptr, std::memory_order_seq_cst);
             }
         }
     }
 
-    // The seq_cst load pairs with stub_out's store for a thread that a grace period skipped while
-    // it was parked: it sees the stub once it resumes (see rcu_domain::synchronize).
-    EVBUS_ALWAYS_INLINE static std::size_t invoke_all(const snapshot *current, const void *event) {
-        if(!current) {
-            return 0u;
+    /// Makes one call; false when the entry was unsubscribed. With Event = void, direct entries
+    /// go through their thunk. The seq_cst loads pair with stub_out's stores for a thread that a
+    /// grace period skipped while it was parked: it sees the stub once it resumes.
+    template<typename Event>
+    EVBUS_ALWAYS_INLINE static bool invoke_one(const entry &e, const void *event) {
+        if constexpr(!std::is_void_v<Event>) {
+            if(const any_direct_handler direct = e.direct.load(std::memory_order_seq_cst)) {
+                reinterpret_cast<direct_handler<Event>>(direct)(*static_cast<const Event *>(event));
+                return true;
+            }
         }
-        // Skips are counted per thread; each level of nesting restores the count it started from.
-        std::size_t &skipped = this_thread_reader.skipped;
-        const std::size_t skipped_before = skipped;
+        if(const auto invoke = e.invoke.load(std::memory_order_seq_cst)) {
+            invoke(event, e.target);
+            return true;
+        }
+        return false;
+    }
+
+    template<typename Event>
+    EVBUS_ALWAYS_INLINE static std::size_t invoke_all(const snapshot *current, const void *event) {
+        std::size_t skipped = 0;
         for(const entry *it = current->begin(), *last = current->end(); it != last; ++it) {
 #if EVBUS_HAS_EXCEPTIONS
             try {
-                it->invoke.load(std::memory_order_seq_cst)(event, it->target);
+                skipped += !invoke_one<Event>(*it, event);
             } catch(...) {
-                finish_after_exception(it + 1, last, event, skipped_before);
+                finish_after_exception<Event>(it + 1, last, event);
             }
 #else
-            it->invoke.load(std::memory_order_seq_cst)(event, it->target);
+            skipped += !invoke_one<Event>(*it, event);
 #endif
         }
-        const std::size_t skipped_here = skipped - skipped_before;
-        skipped = skipped_before;
-        return current->size - skipped_here;
+        return current->size - skipped;
     }
 
 #if EVBUS_HAS_EXCEPTIONS
     /// Runs the handlers after one that threw, then rethrows the first exception.
-    [[noreturn]] EVBUS_COLD static void finish_after_exception(const entry *it, const entry *last, const void *event,
-                                                               std::size_t skipped_before) {
+    template<typename Event>
+    [[noreturn]] EVBUS_COLD static void finish_after_exception(const entry *it, const entry *last, const void *event) {
         std::exception_ptr first = std::current_exception();
         for(; it != last; ++it) {
             try {
-                it->invoke.load(std::memory_order_seq_cst)(event, it->target);
+                (void)invoke_one<Event>(*it, event);
             } catch(...) { // only the first exception propagates
             }
         }
-        this_thread_reader.skipped = skipped_before;
         std::rethrow_exception(first);
     }
 #endif
@@ -321,6 +368,9 @@ private:
     /// can still see. Retired snapshots stay in pending_ until freed, so a later unsubscribe can
     /// stub them out.
     void commit(std::unique_lock<typename Policy::mutex> &lock, snapshot *old, node *removed, bool unsubscribing) {
+        if(old == snapshot::empty()) {
+            old = nullptr; // shared, never freed
+        }
         if(old || removed) {
             pending_.push_back(retired{old, removed, next_sequence_++});
         }
@@ -346,16 +396,17 @@ private:
             }
         } else {
             (void)unsubscribing;
-            if((depth_ & ~retired_waiting) == 0u) {
+            if(!reading_) {
                 free_all_retired();
             } else {
-                depth_ |= retired_waiting;
+                retired_waiting_ = true;
             }
         }
     }
 
     /// single_thread: frees every retired snapshot and node (no publish is running).
     EVBUS_COLD void free_all_retired() noexcept {
+        retired_waiting_ = false;
         std::vector<retired> done;
         done.swap(pending_);
         free_retired(done);
@@ -374,10 +425,11 @@ private:
     }
 
     typename Policy::mutex mutex_;
-    typename Policy::template atomic<snapshot *> current_{nullptr};
+    typename Policy::template atomic<snapshot *> current_;
     std::vector<retired> pending_;
     std::uint64_t next_sequence_{0};
-    std::uint32_t depth_{0}; // single_thread: publish nesting depth, plus retired_waiting
+    bool reading_{false};         // single_thread: a publish of this list is running
+    bool retired_waiting_{false}; // single_thread: pending_ waits for the outermost publish to end
 };
 
 } // namespace evbus::detail

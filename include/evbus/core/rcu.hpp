@@ -25,8 +25,8 @@
 
 namespace evbus::detail {
 
-/// One per thread that has published on a concurrent list. The counter is odd
-/// while the owner is inside a read section; other threads only read it.
+/// One per thread that has published on a concurrent list. The counter holds the epoch at which
+/// the owner's outermost read section began (odd), or 0 outside; other threads only read it.
 struct alignas(64) reader_record {
     std::atomic<std::uint64_t> counter{0};
     std::atomic<bool> parked{false}; // owner is waiting for a grace period from inside a read section
@@ -45,6 +45,15 @@ inline void cpu_relax() noexcept {
 inline std::atomic<bool> &rcu_fast_readers() noexcept {
     static std::atomic<bool> fast{false};
     return fast;
+}
+
+/// The grace-period epoch: odd, advanced by 2 by every synchronize. A read section records the
+/// epoch it began in, so its entry and exit store values that do not depend on the section
+/// before (no chain of stores and reloads from one publish to the next), and a writer need not
+/// wait for sections that began after it advanced the epoch.
+inline std::atomic<std::uint64_t> &rcu_epoch() noexcept {
+    static std::atomic<std::uint64_t> epoch{1};
+    return epoch;
 }
 
 /// The process-wide registry of reader records.
@@ -121,6 +130,8 @@ private:
 };
 
 inline bool rcu_domain::synchronize(reader_record *self, bool nested) {
+    // A section that reads the advanced epoch (acquire) also sees what was published before it.
+    const std::uint64_t before = rcu_epoch().fetch_add(2u, std::memory_order_seq_cst);
     heavy_fence();
     std::vector<std::pair<reader_record *, std::uint64_t>> busy;
     {
@@ -128,7 +139,7 @@ inline bool rcu_domain::synchronize(reader_record *self, bool nested) {
         for(reader_record *r = head_; r; r = r->next) {
             if(r != self) {
                 const auto value = r->counter.load(std::memory_order_acquire);
-                if(value & 1u) {
+                if(value != 0u && value <= before) {
                     busy.emplace_back(r, value);
                 }
             }
@@ -165,10 +176,9 @@ inline bool rcu_domain::synchronize(reader_record *self, bool nested) {
 struct thread_reader {
     reader_record *record; // this thread's registered record, or null
     reader_record *fast;   // record when writers use membarrier (no reader fence), else null
-    std::size_t skipped;   // calls to unsubscribed handlers this thread has skipped (see handler_list)
 };
 
-inline thread_local thread_reader this_thread_reader{nullptr, nullptr, 0};
+inline thread_local thread_reader this_thread_reader{nullptr, nullptr};
 
 struct thread_reader_cleanup {
     thread_reader_cleanup() = default;
@@ -183,16 +193,27 @@ struct thread_reader_cleanup {
     }
 };
 
-/// A read section's counter value: odd inside. A nested section stores the same odd value and
-/// leaves it unchanged, so only the outermost exit moves the counter on (to the next even value),
-/// and the thread needs no separate nesting depth.
-[[nodiscard]] constexpr std::uint64_t section_exit_value(std::uint64_t saved) noexcept {
-    return saved + 2u - ((saved & 1u) << 1u);
+/// Marks the start of an outermost read section in record. Writers order this store before
+/// their next reads with membarrier (rcu_domain) when they can, else the reader fences.
+EVBUS_ALWAYS_INLINE void begin_outermost_section(reader_record &record, bool fast) noexcept {
+    const std::uint64_t epoch = rcu_epoch().load(std::memory_order_acquire);
+#if EVBUS_TSAN
+    (void)fast;
+    record.counter.exchange(epoch, std::memory_order_seq_cst);
+#else
+    record.counter.store(epoch, std::memory_order_relaxed);
+    if(EVBUS_LIKELY(fast)) {
+        std::atomic_signal_fence(std::memory_order_seq_cst);
+    } else {
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+    }
+#endif
 }
 
 /// Enters a read section the slow way: registers the thread on first use, and fences when the
-/// writers cannot use membarrier. Returns the record; `saved` gets the counter's previous value.
-EVBUS_COLD inline reader_record *enter_read_section_slow(std::uint64_t &saved) noexcept {
+/// writers cannot use membarrier. Returns the record when this section is the outermost one
+/// (it must clear the record when it ends), else null.
+EVBUS_COLD inline reader_record *enter_read_section_slow() noexcept {
     thread_reader &self = this_thread_reader;
     if(!self.record) {
         static thread_local thread_reader_cleanup cleanup{};
@@ -201,48 +222,41 @@ EVBUS_COLD inline reader_record *enter_read_section_slow(std::uint64_t &saved) n
         self.fast = rcu_fast_readers().load(std::memory_order_acquire) ? self.record : nullptr;
     }
     reader_record *record = self.record;
-    saved = record->counter.load(std::memory_order_relaxed);
-#if EVBUS_TSAN
-    record->counter.exchange(saved | 1u, std::memory_order_seq_cst);
-#else
-    record->counter.store(saved | 1u, std::memory_order_relaxed);
-    if(self.fast) {
-        std::atomic_signal_fence(std::memory_order_seq_cst);
-    } else {
-        std::atomic_thread_fence(std::memory_order_seq_cst);
+    if(record->counter.load(std::memory_order_relaxed) != 0u) {
+        return nullptr; // nested
     }
-#endif
+    begin_outermost_section(*record, self.fast != nullptr);
     return record;
 }
 
-/// RAII read section; nests freely on one thread.
+/// RAII read section; nests freely on one thread (only the outermost one touches the record).
 class rcu_read_guard {
 public:
     rcu_read_guard() noexcept {
         reader_record *record = this_thread_reader.fast;
         if(EVBUS_LIKELY(record != nullptr)) {
-            saved_ = record->counter.load(std::memory_order_relaxed);
-#if EVBUS_TSAN
-            record->counter.exchange(saved_ | 1u, std::memory_order_seq_cst);
-#else
-            // Writers order this store before their next reads with membarrier (rcu_domain).
-            record->counter.store(saved_ | 1u, std::memory_order_relaxed);
-            std::atomic_signal_fence(std::memory_order_seq_cst);
-#endif
+            if(EVBUS_LIKELY(record->counter.load(std::memory_order_relaxed) == 0u)) {
+                begin_outermost_section(*record, true);
+            } else {
+                record = nullptr; // nested
+            }
         } else {
-            record = enter_read_section_slow(saved_);
+            record = enter_read_section_slow();
         }
-        record_ = record;
+        outermost_ = record;
     }
 
     rcu_read_guard(const rcu_read_guard &) = delete;
     rcu_read_guard &operator=(const rcu_read_guard &) = delete;
 
-    ~rcu_read_guard() { record_->counter.store(section_exit_value(saved_), std::memory_order_release); }
+    ~rcu_read_guard() {
+        if(outermost_) {
+            outermost_->counter.store(0u, std::memory_order_release);
+        }
+    }
 
 private:
-    reader_record *record_;
-    std::uint64_t saved_;
+    reader_record *outermost_;
 };
 
 /// Stands in for rcu_read_guard where the policy is single-threaded.
@@ -256,7 +270,7 @@ using batch_read_guard = std::conditional_t<Threading::concurrent, rcu_read_guar
 /// Whether the calling thread is inside a concurrent publish (a handler call).
 [[nodiscard]] inline bool in_read_section() noexcept {
     const reader_record *record = this_thread_reader.record;
-    return record && (record->counter.load(std::memory_order_relaxed) & 1u) != 0u;
+    return record && record->counter.load(std::memory_order_relaxed) != 0u;
 }
 
 /// Grace period for the calling thread; see rcu_domain::synchronize.

@@ -20,6 +20,7 @@
 #include "../core/bus_config.hpp"
 #include "../core/rcu.hpp"
 #include "envelope.hpp"
+#include "queue_item.hpp"
 #include "local_queue.hpp"
 #include "mpmc_queue.hpp"
 #include "queue_stats.hpp"
@@ -59,11 +60,14 @@ template<typename Rep, typename Period>
 
 /// Counters keep posted >= delivered + discarded at every instant: a post is
 /// counted before its event is enqueued, a drain after its events are handled.
-template<typename Threading>
+/// Item is what the queue stores: an envelope (a bus) or an event type (a channel).
+template<typename Threading, typename Item>
 class async_queue {
-    using queue_type = std::conditional_t<Threading::concurrent, mpmc_queue<envelope>, local_queue<envelope>>;
+    using queue_type = std::conditional_t<Threading::concurrent, mpmc_queue<Item>, local_queue<Item>>;
+    using item_ops = queue_item<Item>;
+    using batch = item_batch<Item>;
     using counter = typename Threading::template atomic<std::uint64_t>;
-    static constexpr std::size_t batch_size = 64u;
+    static constexpr std::size_t batch_size = batch::capacity;
     static constexpr std::size_t line = Threading::concurrent ? 64u : alignof(counter);
 
     /// The post count of one producer token, written only by the thread using the
@@ -161,20 +165,10 @@ public:
             rejected_.fetch_add(1u, std::memory_order_relaxed);
             return false;
         }
-        envelope item; // NOLINT: filled by emplace
-#if EVBUS_HAS_EXCEPTIONS
-        try {
-            item.template emplace<Event>(type, std::forward<Arg>(arg));
-        } catch(...) {
-            unreserve(slot);
-            throw;
-        }
-#else
-        item.template emplace<Event>(type, std::forward<Arg>(arg));
-#endif
+        Item item = make<Event>(type, std::forward<Arg>(arg), slot);
         const bool queued = token ? queue_.enqueue(token->inner_, std::move(item)) : queue_.enqueue(std::move(item));
         if(EVBUS_UNLIKELY(!queued)) { // the queue could not allocate
-            item.release();
+            item_ops::release(item);
             unreserve(slot);
             rejected_.fetch_add(1u, std::memory_order_relaxed);
             return false;
@@ -193,7 +187,7 @@ public:
     template<typename Event, typename It>
     std::size_t post_bulk(std::size_t type, It first, It last, producer_token *token) {
         std::size_t accepted = 0;
-        envelope chunk[batch_size]; // NOLINT: filled below
+        batch chunk;
         while(first != last) {
             std::size_t want = 0;
             for(It probe = first; probe != last && want < batch_size; ++probe) {
@@ -206,12 +200,12 @@ public:
             try {
 #endif
                 for(; built < room; ++built, ++first) {
-                    chunk[built].template emplace<Event>(type, *first);
+                    ::new(static_cast<void *>(chunk.at(built))) Item(item_ops::template make<Event>(type, *first));
                 }
 #if EVBUS_HAS_EXCEPTIONS
             } catch(...) {
                 for(std::size_t i = 0; i < built; ++i) {
-                    chunk[i].release();
+                    destroy_item(chunk[i]);
                 }
                 unreserve(slot, room);
                 throw;
@@ -219,11 +213,16 @@ public:
 #endif
             bool queued = true;
             if(room != 0u) {
-                queued = token ? queue_.enqueue_bulk(token->inner_, chunk, room) : queue_.enqueue_bulk(chunk, room);
-                if(!queued) { // the queue could not allocate
-                    for(std::size_t i = 0; i < room; ++i) {
-                        chunk[i].release();
+                const auto moved = std::make_move_iterator(&chunk[0]);
+                queued = token ? queue_.enqueue_bulk(token->inner_, moved, room) : queue_.enqueue_bulk(moved, room);
+                for(std::size_t i = 0; i < room; ++i) {
+                    if(queued) {
+                        chunk[i].~Item(); // moved from: the queued copy owns the payload now
+                    } else {              // the queue could not allocate
+                        destroy_item(chunk[i]);
                     }
+                }
+                if(!queued) {
                     unreserve(slot, room);
                 }
             }
@@ -285,8 +284,8 @@ public:
         sleep_cv_.notify_all();
     }
 
-    /// Hands up to max queued events to deliver(const envelope&), in batches, on
-    /// this thread, inside one read section per batch (see batch_read_guard). Events posted after the call starts wait
+    /// Hands up to max queued events to deliver(const Item&), in batches, on
+    /// this thread, inside one deliver.section() per batch. Events posted after the call starts wait
     /// for the next call. If deliver throws, the rest of the current batch is still delivered and the first exception
     /// is rethrown; later events stay queued.
     template<typename Deliver>
@@ -296,30 +295,30 @@ public:
         const std::uint64_t queued = posted > consumed ? posted - consumed : 0u;
         const std::size_t budget = static_cast<std::size_t>(std::min<std::uint64_t>(queued, max));
         std::size_t done = 0;
-        envelope batch[batch_size];
+        batch items;
 #if EVBUS_HAS_EXCEPTIONS
         std::exception_ptr first;
 #endif
         while(done < budget) {
-            const std::size_t got = queue_.try_dequeue_bulk(batch, std::min(batch_size, budget - done));
+            const std::size_t got = queue_.try_dequeue_bulk(items.out(), std::min(batch_size, budget - done));
             if(got == 0u) {
                 break;
             }
             {
-                [[maybe_unused]] const batch_read_guard<Threading> section{};
+                [[maybe_unused]] const auto section = deliver.section();
                 for(std::size_t i = 0; i < got; ++i) {
 #if EVBUS_HAS_EXCEPTIONS
                     try {
-                        deliver(static_cast<const envelope &>(batch[i]));
+                        deliver(static_cast<const Item &>(items[i]));
                     } catch(...) {
                         if(!first) {
                             first = std::current_exception();
                         }
                     }
 #else
-                    deliver(static_cast<const envelope &>(batch[i]));
+                    deliver(static_cast<const Item &>(items[i]));
 #endif
-                    batch[i].release();
+                    destroy_item(items[i]);
                 }
             }
             delivered_.fetch_add(got, std::memory_order_relaxed);
@@ -354,10 +353,10 @@ public:
     /// Drops every queued event; returns how many (counted as discarded).
     std::size_t clear() {
         std::size_t total = 0;
-        envelope batch[batch_size];
-        for(std::size_t got; (got = queue_.try_dequeue_bulk(batch, batch_size)) != 0u; total += got) {
+        batch items;
+        for(std::size_t got; (got = queue_.try_dequeue_bulk(items.out(), batch_size)) != 0u; total += got) {
             for(std::size_t i = 0; i < got; ++i) {
-                batch[i].release();
+                destroy_item(items[i]);
             }
             discarded_.fetch_add(got, std::memory_order_relaxed);
             consumed_.fetch_add(got, std::memory_order_release);
@@ -386,6 +385,22 @@ private:
     [[nodiscard]] bool has_pending() const noexcept {
         const std::uint64_t consumed = consumed_.load(std::memory_order_seq_cst);
         return posted_total(std::memory_order_seq_cst) > consumed;
+    }
+
+    /// Item for Event{arg}; if building it throws, takes back the post reserve() counted.
+    template<typename Event, typename Arg>
+    Item make(std::size_t type, Arg &&arg, producer_slot *slot) {
+#if EVBUS_HAS_EXCEPTIONS
+        try {
+            return item_ops::template make<Event>(type, std::forward<Arg>(arg));
+        } catch(...) {
+            unreserve(slot);
+            throw;
+        }
+#else
+        (void)slot;
+        return item_ops::template make<Event>(type, std::forward<Arg>(arg));
+#endif
     }
 
     /// Accepted posts: the shared count plus every producer token's own.

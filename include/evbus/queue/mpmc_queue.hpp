@@ -12,7 +12,7 @@
 namespace evbus::detail {
 
 struct mpmc_queue_traits: moodycamel::ConcurrentQueueDefaultTraits {
-    // Larger blocks: fewer block hand-offs per bulk dequeue for 64-byte envelopes.
+    // Larger blocks: fewer block hand-offs per bulk dequeue.
     static constexpr std::size_t BLOCK_SIZE = 64;
     static constexpr std::size_t IMPLICIT_INITIAL_INDEX_SIZE = 64;
     static constexpr std::size_t EXPLICIT_INITIAL_INDEX_SIZE = 64;
@@ -34,12 +34,21 @@ public:
     bool enqueue(Item &&item) { return queue_.enqueue(std::move(item)); }
     bool enqueue(producer_token &token, Item &&item) { return queue_.enqueue(token, std::move(item)); }
 
-    bool enqueue_bulk(Item *items, std::size_t count) { return queue_.enqueue_bulk(items, count); }
-    bool enqueue_bulk(producer_token &token, Item *items, std::size_t count) {
-        return queue_.enqueue_bulk(token, items, count);
+    /// Constructs count items from *first, *(first + 1)... (a move iterator moves them).
+    template<typename It>
+    bool enqueue_bulk(It first, std::size_t count) {
+        return queue_.enqueue_bulk(first, count);
+    }
+    template<typename It>
+    bool enqueue_bulk(producer_token &token, It first, std::size_t count) {
+        return queue_.enqueue_bulk(token, first, count);
     }
 
-    std::size_t try_dequeue_bulk(Item *out, std::size_t max) { return queue_.try_dequeue_bulk(out, max); }
+    /// Moves up to max items to out (an output iterator); returns how many.
+    template<typename Out>
+    std::size_t try_dequeue_bulk(Out out, std::size_t max) {
+        return queue_.try_dequeue_bulk(out, max);
+    }
 
 private:
     queue_type queue_;

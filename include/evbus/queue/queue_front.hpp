@@ -16,11 +16,11 @@ namespace evbus::detail {
 
 /// Base of basic_bus and channel: owns the post queue and offers what does not
 /// depend on how events are delivered.
-template<typename Threading>
+template<typename Threading, typename Item>
 class queue_front {
 public:
     /// @brief Per-thread handle that makes one thread's posts cheaper (see make_producer_token()).
-    using producer_token = typename async_queue<Threading>::producer_token;
+    using producer_token = typename async_queue<Threading, Item>::producer_token;
 
     /// @brief A token for post(token, event); use it on one thread at a time, not past the bus.
     [[nodiscard]] producer_token make_producer_token() { return queue_.make_token(); }
@@ -59,7 +59,7 @@ protected:
     queue_front &operator=(const queue_front &) = delete;
     ~queue_front() = default;
 
-    async_queue<Threading> queue_;
+    async_queue<Threading, Item> queue_;
 };
 
 } // namespace evbus::detail

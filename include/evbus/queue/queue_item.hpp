@@ -1,0 +1,118 @@
+#ifndef EVBUS_QUEUE_QUEUE_ITEM_HPP
+#define EVBUS_QUEUE_QUEUE_ITEM_HPP
+
+/// @file
+/// @brief detail::queue_item: how a post queue stores its events (the event itself, or an
+/// envelope), and detail::item_batch, uninitialized room for a batch of them.
+
+#include <algorithm>
+#include <cstddef>
+#include <iterator>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+#include "envelope.hpp"
+
+namespace evbus::detail {
+
+/// A queue of one event type stores the event itself when moving it cannot throw (a queue
+/// moves items while it grows) and its alignment is ordinary; otherwise an envelope.
+template<typename Event>
+using channel_item_t =
+    std::conditional_t<std::is_nothrow_move_constructible_v<Event> && alignof(Event) <= alignof(std::max_align_t),
+                       Event, envelope>;
+
+/// Item operations for a queue that stores Item, an event type, as itself. Items are made as
+/// values (not in place) so that the compiler can keep a post's item in registers.
+template<typename Item>
+struct queue_item {
+    static_assert(std::is_nothrow_move_constructible_v<Item>, "evbus: queued items must move without throwing");
+
+    template<typename Event, typename Arg>
+    [[nodiscard]] static Item make(std::size_t, Arg &&arg) {
+        return Item(std::forward<Arg>(arg));
+    }
+
+    [[nodiscard]] static const void *payload(const Item &item) noexcept { return std::addressof(item); }
+
+    /// Frees what the item owns beyond what its destructor frees (for an event: nothing).
+    static void release(Item &) noexcept {}
+};
+
+/// Item operations for envelopes, which own a heap payload until released.
+template<>
+struct queue_item<envelope> {
+    template<typename Event, typename Arg>
+    [[nodiscard]] static envelope make(std::size_t type, Arg &&arg) {
+        envelope item; // NOLINT: emplace fills it
+        item.template emplace<Event>(type, std::forward<Arg>(arg));
+        return item;
+    }
+
+    [[nodiscard]] static const void *payload(const envelope &item) noexcept { return item.payload(); }
+
+    static void release(envelope &item) noexcept { item.release(); }
+};
+
+/// Ends an item in raw storage that will not be used again: delivered, discarded, or never queued.
+template<typename Item>
+void destroy_item(Item &item) noexcept {
+    queue_item<Item>::release(item);
+    item.~Item();
+}
+
+/// Items per batch: up to 64, and at most about 4 KiB of stack.
+template<typename Item>
+inline constexpr std::size_t batch_capacity = std::clamp<std::size_t>(4096u / sizeof(Item), 1u, 64u);
+
+/// Uninitialized room for up to Capacity items; the caller tracks which are alive.
+template<typename Item, std::size_t Capacity = batch_capacity<Item>>
+class item_batch {
+public:
+    static constexpr std::size_t capacity = Capacity;
+
+    /// Output iterator that constructs each assigned item in place (for bulk dequeues).
+    class inserter {
+    public:
+        using iterator_category = std::output_iterator_tag;
+        using value_type = void;
+        using difference_type = std::ptrdiff_t;
+        using pointer = void;
+        using reference = void;
+
+        struct slot {
+            Item *where;
+            // NOLINTNEXTLINE(misc-unconventional-assign-operator): constructs, as an output iterator must
+            void operator=(Item &&item) const noexcept { ::new(static_cast<void *>(where)) Item(std::move(item)); }
+        };
+
+        explicit inserter(Item *where) noexcept: where_{where} {}
+        [[nodiscard]] slot operator*() const noexcept { return slot{where_}; }
+        inserter &operator++() noexcept {
+            ++where_;
+            return *this;
+        }
+        inserter operator++(int) noexcept { return inserter{where_++}; }
+
+    private:
+        Item *where_;
+    };
+
+    item_batch() noexcept {} // NOLINT: storage stays uninitialized
+    item_batch(const item_batch &) = delete;
+    item_batch &operator=(const item_batch &) = delete;
+
+    /// Room for item i, alive or not.
+    [[nodiscard]] Item *at(std::size_t i) noexcept { return reinterpret_cast<Item *>(storage_) + i; }
+    /// Item i, which must be alive.
+    [[nodiscard]] Item &operator[](std::size_t i) noexcept { return *std::launder(at(i)); }
+    [[nodiscard]] inserter out() noexcept { return inserter{at(0)}; }
+
+private:
+    alignas(Item) unsigned char storage_[sizeof(Item) * capacity];
+};
+
+} // namespace evbus::detail
+
+#endif
