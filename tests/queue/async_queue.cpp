@@ -59,7 +59,9 @@ struct copy_may_throw {
 #endif
 
 static_assert(std::is_same_v<evbus::detail::channel_item_t<move_only>, move_only>);
-static_assert(std::is_same_v<evbus::detail::channel_item_t<big>, big>);
+static_assert(std::is_same_v<evbus::detail::channel_item_t<tick>, tick>);
+static_assert(std::is_same_v<evbus::detail::channel_item_t<std::string>, std::string>);
+static_assert(std::is_same_v<evbus::detail::channel_item_t<big>, evbus::detail::envelope>); // over 128 bytes
 static_assert(std::is_same_v<evbus::detail::channel_item_t<throwing_move>, evbus::detail::envelope>);
 static_assert(std::is_same_v<evbus::detail::channel_item_t<over_aligned>, evbus::detail::envelope>);
 
@@ -512,7 +514,7 @@ TEMPLATE_TEST_CASE("post_bulk queues a range in order; a bounded queue takes wha
     REQUIRE(joined == "abbccc");
 }
 
-TEMPLATE_TEST_CASE("channels queue any event type: move-only, throwing move, over-aligned, large",
+TEMPLATE_TEST_CASE("channels queue any event type: move-only, throwing move, over-aligned, large, strings",
                    "[queue][async][channel]", evbus::multi_thread, evbus::single_thread) {
     constexpr int count = 300; // crosses the single-thread ring's growth and many batches
     const auto number = [](int i) { return std::to_string(i); };
@@ -539,6 +541,10 @@ TEMPLATE_TEST_CASE("channels queue any event type: move-only, throwing move, ove
                          },
                          [](const big &e) { return e.name; }),
                      count, [](int i) { return std::string(40, 'n') + std::to_string(i); });
+    require_in_order(round_trip<std::string, TestType>(
+                         count, [](int i) { return std::string(30, 's') + std::to_string(i); },
+                         [](const std::string &e) { return e; }),
+                     count, [](int i) { return std::string(30, 's') + std::to_string(i); });
 }
 
 #if EVBUS_HAS_EXCEPTIONS

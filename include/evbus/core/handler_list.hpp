@@ -120,12 +120,22 @@ struct handler_snapshot {
 
     static void destroy(handler_snapshot *snapshot) noexcept { ::operator delete(snapshot); }
 
-    /// The snapshot of every list without handlers: shared and never freed, so that a list's
-    /// current snapshot is never null and publish needs no check for it.
+    /// The snapshot of every list without handlers: the only one of size 0 (make() never builds
+    /// one), shared and never freed, so that a list's current snapshot is never null. An unused
+    /// entry follows it, so that begin() points at an entry as for any other snapshot.
     [[nodiscard]] static handler_snapshot *empty() noexcept {
-        static handler_snapshot none{0u, reinterpret_cast<entry *>(&none + 1)};
-        return &none;
+        static_assert(sizeof(handler_snapshot) % alignof(entry) == 0u, "the entries follow the header");
+        struct holder {
+            handler_snapshot header;
+            entry unused;
+        };
+        static holder none{{0u, &none.unused}, entry{typename entry::value{nullptr, nullptr, nullptr}}};
+        return &none.header;
     }
+
+    /// Whether this is empty(), by its size: a program may hold several copies of empty() (one
+    /// per shared library that hides its symbols), and each is recognized.
+    [[nodiscard]] bool is_empty() const noexcept { return size == 0u; }
 };
 
 /// True for handler types that can be null: function pointers, member pointers, std::function.
@@ -168,7 +178,7 @@ public:
 
     ~handler_list() {
         snapshot *current = current_.load(std::memory_order_relaxed);
-        if(current != snapshot::empty()) {
+        if(!current->is_empty()) {
             for(const auto &e: *current) {
                 e.target->destroy(e.target);
             }
@@ -188,37 +198,14 @@ public:
                      !std::is_same_v<handler_type, direct_handler<Event>>) {
             // A lambda without captures, or a noexcept function: called as a plain function.
             return subscribe<Event>(static_cast<direct_handler<Event>>(fn), priority, exclusive);
-        }
-        std::unique_ptr<node, void (*)(node *)> created{
-            new handler_node_impl<Policy, Event, handler_type>{std::forward<Fn>(fn), priority},
-            [](node *n) { n->destroy(n); }};
-        any_direct_handler direct = nullptr;
-        if constexpr(std::is_same_v<handler_type, direct_handler<Event>>) {
-            direct = reinterpret_cast<any_direct_handler>(fn);
-        }
-
-        std::unique_lock<typename Policy::mutex> lock{mutex_};
-        snapshot *old = current_.load(std::memory_order_relaxed);
-        const std::size_t old_size = old->size;
-        if(exclusive && old_size != 0u) {
-            raise(errc::duplicate_responder, "evbus: this query type already has a responder");
-        }
-        // Higher priority first; equal priorities keep subscription order.
-        std::size_t at = 0;
-        while(at < old_size && old->begin()[at].target->priority >= priority) {
-            ++at;
-        }
-        node *added = created.get();
-        snapshot *next = snapshot::make(old_size + 1u, [&](std::size_t i) {
-            if(i == at) {
-                return typename entry::value{direct, added->invoke, added};
+        } else {
+            any_direct_handler direct = nullptr;
+            if constexpr(std::is_same_v<handler_type, direct_handler<Event>>) {
+                direct = reinterpret_cast<any_direct_handler>(fn);
             }
-            return old->begin()[i < at ? i : i - 1u].load();
-        });
-        current_.store(next, std::memory_order_release);
-        created.release();
-        commit(lock, old, nullptr, false);
-        return subscription{this->weak_from_this(), added};
+            return add(new handler_node_impl<Policy, Event, handler_type>{std::forward<Fn>(fn), priority}, direct,
+                       exclusive);
+        }
     }
 
     void disconnect(void *token) noexcept override {
@@ -255,7 +242,7 @@ public:
     template<typename Event>
     EVBUS_ALWAYS_INLINE std::size_t publish(const Event &event) {
         [[maybe_unused]] const auto section = read_section();
-        return publish_in_section<Event>(&event);
+        return publish_in_section<Event>(std::addressof(event));
     }
 
     /// The read section publish_in_section() needs: multi_thread, an RCU read section (any list's
@@ -286,22 +273,50 @@ public:
     }
 
 private:
+    /// The rest of subscribe(), for any handler type: inserts made (owned from here on, even if
+    /// this throws) after the handlers of its priority or higher.
+    subscription add(node *made, any_direct_handler direct, bool exclusive) {
+        std::unique_ptr<node, void (*)(node *)> created{made, [](node *n) { n->destroy(n); }};
+        std::unique_lock<typename Policy::mutex> lock{mutex_};
+        snapshot *old = current_.load(std::memory_order_relaxed);
+        const std::size_t old_size = old->size;
+        if(exclusive && old_size != 0u) {
+            raise(errc::duplicate_responder, "evbus: this query type already has a responder");
+        }
+        std::size_t at = 0;
+        while(at < old_size && old->begin()[at].target->priority >= made->priority) {
+            ++at;
+        }
+        snapshot *next = snapshot::make(old_size + 1u, [&](std::size_t i) {
+            if(i == at) {
+                return typename entry::value{direct, made->invoke, made};
+            }
+            return old->begin()[i < at ? i : i - 1u].load();
+        });
+        current_.store(next, std::memory_order_release);
+        created.release();
+        commit(lock, old, nullptr, false);
+        return subscription{this->weak_from_this(), made};
+    }
+
     /// single_thread: reading_ is true while a publish runs, so retired memory is freed after the
-    /// outermost one returns (each level restores what it found; no count to update).
+    /// outermost one returns. Only the outermost clears it, so no value is carried between publishes.
     struct read_guard {
-        explicit read_guard(handler_list &list) noexcept: owner{list}, was_reading{list.reading_} {
+        explicit read_guard(handler_list &list) noexcept: owner{list}, outermost{!list.reading_} {
             owner.reading_ = true;
         }
         read_guard(const read_guard &) = delete;
         read_guard &operator=(const read_guard &) = delete;
         ~read_guard() {
-            owner.reading_ = was_reading;
-            if(EVBUS_UNLIKELY(owner.retired_waiting_) && !was_reading) {
-                owner.free_all_retired();
+            if(EVBUS_LIKELY(outermost)) {
+                owner.reading_ = false;
+                if(EVBUS_UNLIKELY(owner.retired_waiting_)) {
+                    owner.free_all_retired();
+                }
             }
         }
         handler_list &owner;
-        bool was_reading;
+        bool outermost;
     };
 
     /// Makes target's entries in `in` call nothing (see handler_entry for the order).
@@ -368,7 +383,7 @@ private:
     /// can still see. Retired snapshots stay in pending_ until freed, so a later unsubscribe can
     /// stub them out.
     void commit(std::unique_lock<typename Policy::mutex> &lock, snapshot *old, node *removed, bool unsubscribing) {
-        if(old == snapshot::empty()) {
+        if(old && old->is_empty()) {
             old = nullptr; // shared, never freed
         }
         if(old || removed) {

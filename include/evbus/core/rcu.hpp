@@ -201,7 +201,9 @@ EVBUS_ALWAYS_INLINE void begin_outermost_section(reader_record &record, bool fas
     (void)fast;
     record.counter.exchange(epoch, std::memory_order_seq_cst);
 #else
-    record.counter.store(epoch, std::memory_order_relaxed);
+    // release: a writer that reads this value instead of the previous section's 0 still sees
+    // that section's reads as done (C++20 no longer counts later relaxed stores in a release sequence).
+    record.counter.store(epoch, std::memory_order_release);
     if(EVBUS_LIKELY(fast)) {
         std::atomic_signal_fence(std::memory_order_seq_cst);
     } else {

@@ -205,7 +205,7 @@ public:
 #if EVBUS_HAS_EXCEPTIONS
             } catch(...) {
                 for(std::size_t i = 0; i < built; ++i) {
-                    destroy_item(chunk[i]);
+                    detail::destroy_item(chunk[i]);
                 }
                 unreserve(slot, room);
                 throw;
@@ -219,7 +219,7 @@ public:
                     if(queued) {
                         chunk[i].~Item(); // moved from: the queued copy owns the payload now
                     } else {              // the queue could not allocate
-                        destroy_item(chunk[i]);
+                        detail::destroy_item(chunk[i]);
                     }
                 }
                 if(!queued) {
@@ -318,7 +318,7 @@ public:
 #else
                     deliver(static_cast<const Item &>(items[i]));
 #endif
-                    destroy_item(items[i]);
+                    detail::destroy_item(items[i]);
                 }
             }
             delivered_.fetch_add(got, std::memory_order_relaxed);
@@ -356,7 +356,7 @@ public:
         batch items;
         for(std::size_t got; (got = queue_.try_dequeue_bulk(items.out(), batch_size)) != 0u; total += got) {
             for(std::size_t i = 0; i < got; ++i) {
-                destroy_item(items[i]);
+                detail::destroy_item(items[i]);
             }
             discarded_.fetch_add(got, std::memory_order_relaxed);
             consumed_.fetch_add(got, std::memory_order_release);

@@ -10,6 +10,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "../config.hpp"
+
 namespace evbus::detail {
 
 /// FIFO for one thread, with the bulk interface of moodycamel's queue. Grows by doubling when
@@ -40,12 +42,12 @@ public:
 
     bool enqueue(producer_token &, Item &&item) { return enqueue(std::move(item)); }
 
+    /// Moves item in; false (item untouched) when growing the ring fails to allocate.
     bool enqueue(Item &&item) {
-        if(size_ == capacity_) {
-            grow();
+        if(EVBUS_UNLIKELY(size_ == capacity_) && !grow_to_fit(1u)) {
+            return false;
         }
-        ::new(static_cast<void *>(slots_ + ((head_ + size_) & (capacity_ - 1u)))) Item(std::move(item));
-        ++size_;
+        push(std::move(item));
         return true;
     }
 
@@ -55,10 +57,14 @@ public:
         return enqueue_bulk(first, count);
     }
 
+    /// All or nothing: false (no item taken) when growing the ring fails to allocate.
     template<typename It>
     bool enqueue_bulk(It first, std::size_t count) {
+        if(capacity_ - size_ < count && !grow_to_fit(count)) {
+            return false;
+        }
         for(std::size_t i = 0; i < count; ++i, ++first) {
-            enqueue(*first);
+            push(*first);
         }
         return true;
     }
@@ -70,19 +76,37 @@ public:
         for(std::size_t i = 0; i < count; ++i, ++out) {
             Item *from = slot(head_);
             *out = std::move(*from);
-            from->~Item();
             head_ = (head_ + 1u) & (capacity_ - 1u);
+            --size_; // before the destructor, which may post to this queue again
+            from->~Item();
         }
-        size_ -= count;
         return count;
     }
 
 private:
     [[nodiscard]] Item *slot(std::size_t index) noexcept { return std::launder(slots_ + index); }
 
-    void grow() {
-        const std::size_t capacity = capacity_ ? capacity_ * 2u : 64u;
-        Item *slots = std::allocator<Item>{}.allocate(capacity);
+    void push(Item &&item) noexcept {
+        ::new(static_cast<void *>(slots_ + ((head_ + size_) & (capacity_ - 1u)))) Item(std::move(item));
+        ++size_;
+    }
+
+    /// Doubles the ring until count more items fit; false when the allocation fails.
+    EVBUS_COLD bool grow_to_fit(std::size_t count) noexcept {
+        std::size_t capacity = capacity_ ? capacity_ * 2u : 64u;
+        while(capacity - size_ < count) {
+            capacity *= 2u;
+        }
+        Item *slots = nullptr;
+#if EVBUS_HAS_EXCEPTIONS
+        try {
+            slots = std::allocator<Item>{}.allocate(capacity);
+        } catch(const std::bad_alloc &) {
+            return false;
+        }
+#else
+        slots = std::allocator<Item>{}.allocate(capacity);
+#endif
         for(std::size_t i = 0; i < size_; ++i) {
             Item *from = slot((head_ + i) & (capacity_ - 1u));
             ::new(static_cast<void *>(slots + i)) Item(std::move(*from));
@@ -94,6 +118,7 @@ private:
         slots_ = slots;
         capacity_ = capacity;
         head_ = 0;
+        return true;
     }
 
     Item *slots_{nullptr};

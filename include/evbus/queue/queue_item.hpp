@@ -16,11 +16,17 @@
 
 namespace evbus::detail {
 
+/// Largest event a channel's queue stores as itself: queues allocate room for many items at once
+/// (moodycamel, six blocks of 64 when built), so larger events go to the heap in an envelope.
+inline constexpr std::size_t max_inline_channel_event = 128u;
+
 /// A queue of one event type stores the event itself when moving it cannot throw (a queue
-/// moves items while it grows) and its alignment is ordinary; otherwise an envelope.
+/// moves items while it grows), its alignment is ordinary and it is at most
+/// max_inline_channel_event bytes; otherwise an envelope.
 template<typename Event>
 using channel_item_t =
-    std::conditional_t<std::is_nothrow_move_constructible_v<Event> && alignof(Event) <= alignof(std::max_align_t),
+    std::conditional_t<std::is_nothrow_move_constructible_v<Event> && alignof(Event) <= alignof(std::max_align_t) &&
+                           sizeof(Event) <= max_inline_channel_event,
                        Event, envelope>;
 
 /// Item operations for a queue that stores Item, an event type, as itself. Items are made as
@@ -31,6 +37,8 @@ struct queue_item {
 
     template<typename Event, typename Arg>
     [[nodiscard]] static Item make(std::size_t, Arg &&arg) {
+        static_assert(std::is_constructible_v<Item, Arg &&>,
+                      "evbus: the event type cannot be built from this argument");
         return Item(std::forward<Arg>(arg));
     }
 
@@ -62,7 +70,7 @@ void destroy_item(Item &item) noexcept {
     item.~Item();
 }
 
-/// Items per batch: up to 64, and at most about 4 KiB of stack.
+/// Items per batch: up to 64, and at most 4 KiB of stack (items are at most 128 bytes).
 template<typename Item>
 inline constexpr std::size_t batch_capacity = std::clamp<std::size_t>(4096u / sizeof(Item), 1u, 64u);
 
