@@ -165,10 +165,17 @@ public:
             rejected_.fetch_add(1u, std::memory_order_relaxed);
             return false;
         }
-        Item item = make<Event>(type, std::forward<Arg>(arg), slot);
-        const bool queued = token ? queue_.enqueue(token->inner_, std::move(item)) : queue_.enqueue(std::move(item));
+        bool queued;
+        if constexpr(Threading::concurrent) {
+            Item item = make<Event>(type, std::forward<Arg>(arg), slot);
+            queued = token ? queue_.enqueue(token->inner_, std::move(item)) : queue_.enqueue(std::move(item));
+            if(EVBUS_UNLIKELY(!queued)) {
+                item_ops::release(item);
+            }
+        } else { // built in its slot: no copy through the stack, which stalls store forwarding
+            queued = queue_.emplace([&] { return make<Event>(type, std::forward<Arg>(arg), slot); });
+        }
         if(EVBUS_UNLIKELY(!queued)) { // the queue could not allocate
-            item_ops::release(item);
             unreserve(slot);
             rejected_.fetch_add(1u, std::memory_order_relaxed);
             return false;

@@ -57,6 +57,18 @@ public:
         return enqueue_bulk(first, count);
     }
 
+    /// Builds make()'s result in the next slot; false (make not called) when growing the ring
+    /// fails to allocate. If make throws, nothing is queued.
+    template<typename Make>
+    bool emplace(Make &&make) {
+        if(EVBUS_UNLIKELY(size_ == capacity_) && !grow_to_fit(1u)) {
+            return false;
+        }
+        ::new(static_cast<void *>(slots_ + ((head_ + size_) & (capacity_ - 1u)))) Item(make());
+        ++size_;
+        return true;
+    }
+
     /// All or nothing: false (no item taken) when growing the ring fails to allocate.
     template<typename It>
     bool enqueue_bulk(It first, std::size_t count) {
