@@ -6,10 +6,18 @@
 
 namespace {
 std::atomic<std::size_t> allocations{0};
+thread_local bool failing = false;
 
 void *counted_alloc(std::size_t size, std::size_t align = 0) {
     allocations.fetch_add(1, std::memory_order_relaxed);
     void *p = nullptr;
+    if(failing) {
+#if defined(__cpp_exceptions)
+        throw std::bad_alloc{};
+#else
+        std::abort();
+#endif
+    }
     if(align == 0) {
         p = std::malloc(size == 0 ? 1 : size);
     } else {
@@ -28,6 +36,9 @@ void *counted_alloc(std::size_t size, std::size_t align = 0) {
 } // namespace
 
 std::size_t alloc_counter::count() noexcept { return allocations.load(std::memory_order_relaxed); }
+
+alloc_counter::scoped_failure::scoped_failure() noexcept { failing = true; }
+alloc_counter::scoped_failure::~scoped_failure() { failing = false; }
 
 void *operator new(std::size_t size) { return counted_alloc(size); }
 void *operator new[](std::size_t size) { return counted_alloc(size); }

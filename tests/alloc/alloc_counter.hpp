@@ -6,6 +6,15 @@
 // Counts calls to the replaced global operator new (all forms) in this test binary.
 namespace alloc_counter {
 [[nodiscard]] std::size_t count() noexcept;
+
+/// While alive, every counted operator new fails (throws std::bad_alloc) on this thread.
+class scoped_failure {
+public:
+    scoped_failure() noexcept;
+    ~scoped_failure();
+    scoped_failure(const scoped_failure &) = delete;
+    scoped_failure &operator=(const scoped_failure &) = delete;
+};
 } // namespace alloc_counter
 
 #endif

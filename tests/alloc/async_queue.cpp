@@ -3,6 +3,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <iterator>
+#include <type_traits>
+
 #include "alloc_counter.hpp"
 
 namespace {
@@ -66,3 +69,37 @@ TEMPLATE_TEST_CASE("channel post then dispatch allocates nothing in steady state
             }) == 0u);
     REQUIRE(sum == 64 * 2050);
 }
+
+#if EVBUS_HAS_EXCEPTIONS
+TEMPLATE_TEST_CASE("a single-thread queue that cannot grow rejects and counts the post, and stays usable",
+                   "[alloc][queue][errors]", evbus::st_bus, (evbus::channel<tick, evbus::single_thread>)) {
+    TestType queue;
+    long sum = 0;
+    const auto add = [&sum](const tick &t) { sum += t.id; };
+    evbus::subscription a;
+    if constexpr(std::is_same_v<TestType, evbus::st_bus>) {
+        a = queue.template subscribe<tick>(add);
+    } else {
+        a = queue.subscribe(add);
+    }
+    for(int i = 0; i < 64; ++i) { // the ring's first 64 slots, now full
+        REQUIRE(queue.post(tick{1, 2.0}));
+    }
+    const tick more[] = {{10, 0.0}, {10, 0.0}, {10, 0.0}};
+    {
+        alloc_counter::scoped_failure failing;
+        REQUIRE_FALSE(queue.post(tick{100, 2.0}));
+        REQUIRE(queue.post_bulk(std::begin(more), std::end(more)) == 0u);
+    }
+    auto s = queue.stats();
+    REQUIRE(s.posted == 64u);
+    REQUIRE(s.rejected == 4u);
+    REQUIRE(s.pending == 64u);
+    REQUIRE(queue.post(tick{1000, 2.0})); // grows now
+    REQUIRE(queue.dispatch() == 65u);
+    REQUIRE(sum == 64 + 1000);
+    s = queue.stats();
+    REQUIRE(s.delivered == 65u);
+    REQUIRE(s.posted == s.delivered + s.pending);
+}
+#endif

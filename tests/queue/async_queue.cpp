@@ -166,6 +166,105 @@ TEMPLATE_TEST_CASE("large and non-trivial events survive the queue", "[queue][as
     bus.post(std::string(100, 'z'));
 }
 
+namespace {
+struct named { // a heap-owning event: a slot reused or freed while it is delivered shows up
+    int id;
+    std::string text;
+};
+
+std::string name_of(int id) { return std::string(40, 'n') + std::to_string(id); }
+
+template<typename Queue, typename Fn>
+evbus::subscription subscribe_named(Queue &queue, Fn fn) {
+    if constexpr(std::is_same_v<typename Queue::event_type, named>) {
+        return queue.subscribe(fn);
+    } else {
+        return queue.template subscribe<named>(fn);
+    }
+}
+
+struct any_event_bus_tag {};
+template<typename Threading>
+struct named_bus: evbus::basic_bus<Threading> {
+    using event_type = any_event_bus_tag;
+};
+} // namespace
+
+#define EVBUS_NAMED_QUEUES                                                                                             \
+    named_bus<evbus::multi_thread>, named_bus<evbus::single_thread>, (evbus::channel<named, evbus::multi_thread>),     \
+        (evbus::channel<named, evbus::single_thread>)
+
+TEMPLATE_TEST_CASE("a handler may post and dispatch while its own event is being delivered",
+                   "[queue][async][reentrancy]", EVBUS_NAMED_QUEUES) {
+    TestType queue;
+    std::vector<int> seen;
+    std::size_t nested = 0;
+    auto sub = subscribe_named(queue, [&](const named &e) {
+        seen.push_back(e.id);
+        if(e.id == 0) { // fills, then grows, the single-thread ring while this event sits in it
+            for(int i = 1000; i < 1100; ++i) {
+                REQUIRE(queue.post(named{i, name_of(i)}));
+            }
+        } else if(e.id == 1) {
+            nested = queue.dispatch(5);
+        }
+        REQUIRE(e.text == name_of(e.id)); // the event is intact after all of that
+    });
+    for(int i = 0; i < 60; ++i) { // the single-thread ring starts with 64 slots
+        REQUIRE(queue.post(named{i, name_of(i)}));
+    }
+    const std::size_t outer = queue.dispatch();
+    REQUIRE(nested == 5u);
+    REQUIRE(seen.size() == outer + nested);
+    if constexpr(!TestType::threading_policy::concurrent) {
+        // One ring: the nested call takes the next five, which count against the outer call's 60.
+        REQUIRE(outer == 55u);
+        for(int i = 0; i < 60; ++i) {
+            REQUIRE(seen[static_cast<std::size_t>(i)] == i);
+        }
+        REQUIRE(queue.dispatch(10) == 10u);
+        REQUIRE(queue.stats().pending == 90u);
+    } else { // the outer call had taken a batch already; the nested one takes what follows it
+        REQUIRE(outer >= 55u);
+    }
+    queue.dispatch();
+    REQUIRE(seen.size() == 160u);
+    REQUIRE(seen.back() == 1099);
+    const auto s = queue.stats();
+    REQUIRE(s.pending == 0u);
+    require_adds_up(s);
+}
+
+TEMPLATE_TEST_CASE("a handler may clear the queue it is being delivered from", "[queue][async][reentrancy]",
+                   EVBUS_NAMED_QUEUES) {
+    TestType queue;
+    std::vector<int> seen;
+    std::size_t cleared = 0;
+    auto sub = subscribe_named(queue, [&](const named &e) {
+        seen.push_back(e.id);
+        if(e.id == 3) {
+            cleared = queue.clear();
+        }
+        REQUIRE(e.text == name_of(e.id));
+    });
+    for(int i = 0; i < 10; ++i) {
+        REQUIRE(queue.post(named{i, name_of(i)}));
+    }
+    const std::size_t delivered = queue.dispatch();
+    REQUIRE(delivered == seen.size());
+    REQUIRE(delivered + cleared == 10u);
+    if constexpr(!TestType::threading_policy::concurrent) { // the rest of the ring, after the current event
+        REQUIRE(seen == std::vector<int>{0, 1, 2, 3});
+        REQUIRE(cleared == 6u);
+    }
+    const auto s = queue.stats();
+    REQUIRE(s.discarded == cleared);
+    REQUIRE(s.pending == 0u);
+    require_adds_up(s);
+    REQUIRE(queue.post(named{10, name_of(10)}));
+    REQUIRE(queue.dispatch() == 1u);
+}
+
 TEMPLATE_TEST_CASE("a bounded queue with overflow reject refuses posts when full and counts them",
                    "[queue][async][bounded]", evbus::bus, evbus::st_bus) {
     evbus::bus_config cfg;

@@ -291,42 +291,44 @@ public:
         sleep_cv_.notify_all();
     }
 
-    /// Hands up to max queued events to deliver(const Item&), in batches, on
-    /// this thread, inside one deliver.section() per batch. Events posted after the call starts wait
-    /// for the next call. If deliver throws, the rest of the current batch is still delivered and the first exception
-    /// is rethrown; later events stay queued.
+    /// Hands up to max queued events to deliver(const Item&), in batches, on this thread, inside
+    /// one deliver.section() per batch; returns how many this call delivered. Events posted after
+    /// the call starts wait for the next call. If deliver throws, the rest of the current batch is
+    /// still delivered and the first exception is rethrown; later events stay queued.
     template<typename Deliver>
     std::size_t drain(std::size_t max, Deliver &&deliver) {
         const std::uint64_t consumed = consumed_.load(std::memory_order_acquire);
         const std::uint64_t posted = posted_total(std::memory_order_acquire);
         const std::uint64_t queued = posted > consumed ? posted - consumed : 0u;
-        const std::size_t budget = static_cast<std::size_t>(std::min<std::uint64_t>(queued, max));
+        // The call ends once consumed_ reaches target, so events that a nested dispatch or clear
+        // (or another consumer) takes count against this call's budget.
+        const std::uint64_t target = consumed + std::min<std::uint64_t>(queued, max);
         std::size_t done = 0;
-        batch items;
 #if EVBUS_HAS_EXCEPTIONS
         std::exception_ptr first;
 #endif
-        while(done < budget) {
-            const std::size_t got = queue_.try_dequeue_bulk(items.out(), std::min(batch_size, budget - done));
-            if(got == 0u) {
-                break;
+        const auto deliver_one = [&](const Item &item) noexcept {
+#if EVBUS_HAS_EXCEPTIONS
+            try {
+                deliver(item);
+            } catch(...) {
+                if(!first) {
+                    first = std::current_exception();
+                }
             }
+#else
+            deliver(item);
+#endif
+        };
+        for(std::uint64_t now; (now = consumed_.load(std::memory_order_acquire)) < target;) {
+            std::size_t got;
             {
                 [[maybe_unused]] const auto section = deliver.section();
-                for(std::size_t i = 0; i < got; ++i) {
-#if EVBUS_HAS_EXCEPTIONS
-                    try {
-                        deliver(static_cast<const Item &>(items[i]));
-                    } catch(...) {
-                        if(!first) {
-                            first = std::current_exception();
-                        }
-                    }
-#else
-                    deliver(static_cast<const Item &>(items[i]));
-#endif
-                    detail::destroy_item(items[i]);
-                }
+                got = queue_.consume_bulk(static_cast<std::size_t>(std::min<std::uint64_t>(batch_size, target - now)),
+                                          deliver_one);
+            }
+            if(got == 0u) {
+                break;
             }
             delivered_.fetch_add(got, std::memory_order_relaxed);
             consumed_.fetch_add(got, std::memory_order_release);
@@ -360,11 +362,7 @@ public:
     /// Drops every queued event; returns how many (counted as discarded).
     std::size_t clear() {
         std::size_t total = 0;
-        batch items;
-        for(std::size_t got; (got = queue_.try_dequeue_bulk(items.out(), batch_size)) != 0u; total += got) {
-            for(std::size_t i = 0; i < got; ++i) {
-                detail::destroy_item(items[i]);
-            }
+        for(std::size_t got; (got = queue_.consume_bulk(batch_size, [](Item &) noexcept {})) != 0u; total += got) {
             discarded_.fetch_add(got, std::memory_order_relaxed);
             consumed_.fetch_add(got, std::memory_order_release);
         }

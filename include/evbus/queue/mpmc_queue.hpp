@@ -5,9 +5,11 @@
 /// @brief detail::mpmc_queue: the lock-free multi-producer multi-consumer queue (moodycamel).
 
 #include <cstddef>
+#include <type_traits>
 #include <utility>
 
 #include "concurrentqueue.hpp"
+#include "queue_item.hpp"
 
 namespace evbus::detail {
 
@@ -44,10 +46,18 @@ public:
         return queue_.enqueue_bulk(token, first, count);
     }
 
-    /// Moves up to max items to out (an output iterator); returns how many.
-    template<typename Out>
-    std::size_t try_dequeue_bulk(Out out, std::size_t max) {
-        return queue_.try_dequeue_bulk(out, max);
+    /// Dequeues up to max items (at most one batch) and calls f(item) (which must not throw) on
+    /// each, oldest first, then ends it; returns how many.
+    template<typename F>
+    std::size_t consume_bulk(std::size_t max, F &&f) {
+        static_assert(std::is_nothrow_invocable_v<F &, Item &>, "evbus: consume_bulk's callback must be noexcept");
+        item_batch<Item> items;
+        const std::size_t got = queue_.try_dequeue_bulk(items.out(), max < items.capacity ? max : items.capacity);
+        for(std::size_t i = 0; i < got; ++i) {
+            f(items[i]);
+            detail::destroy_item(items[i]);
+        }
+        return got;
     }
 
 private:
