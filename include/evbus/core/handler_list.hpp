@@ -121,21 +121,25 @@ struct handler_snapshot {
     static void destroy(handler_snapshot *snapshot) noexcept { ::operator delete(snapshot); }
 
     /// The snapshot of every list without handlers: the only one of size 0 (make() never builds
-    /// one), shared and never freed, so that a list's current snapshot is never null. An unused
-    /// entry follows it, so that begin() points at an entry as for any other snapshot.
+    /// one), shared and never freed, so that a list's current snapshot is never null. It holds one
+    /// entry, which calls nothing and is not counted, so that a publish never checks for an empty
+    /// snapshot: it walks at least one entry and returns size minus the entries it skipped.
     [[nodiscard]] static handler_snapshot *empty() noexcept {
         static_assert(sizeof(handler_snapshot) % alignof(entry) == 0u, "the entries follow the header");
         struct holder {
             handler_snapshot header;
-            entry unused;
+            entry nothing;
         };
-        static holder none{{0u, &none.unused}, entry{typename entry::value{nullptr, nullptr, nullptr}}};
+        static holder none{{0u, &none.nothing + 1}, entry{typename entry::value{nullptr, &call_nothing, nullptr}}};
         return &none.header;
     }
 
     /// Whether this is empty(), by its size: a program may hold several copies of empty() (one
     /// per shared library that hides its symbols), and each is recognized.
     [[nodiscard]] bool is_empty() const noexcept { return size == 0u; }
+
+private:
+    static void call_nothing(const void *, Node *) noexcept {}
 };
 
 /// True for handler types that can be null: function pointers, member pointers, std::function.
@@ -347,21 +351,24 @@ private:
         return false;
     }
 
+    /// Every snapshot has an entry (see snapshot::empty()), so the loop runs at least once.
     template<typename Event>
     EVBUS_ALWAYS_INLINE static std::size_t invoke_all(const snapshot *current, const void *event) {
-        std::size_t skipped = 0;
-        for(const entry *it = current->begin(), *last = current->end(); it != last; ++it) {
+        std::size_t called = current->size;
+        const entry *it = current->begin();
+        const entry *const last = current->end();
+        do {
 #if EVBUS_HAS_EXCEPTIONS
             try {
-                skipped += !invoke_one<Event>(*it, event);
+                called -= !invoke_one<Event>(*it, event);
             } catch(...) {
                 finish_after_exception<Event>(it + 1, last, event);
             }
 #else
-            skipped += !invoke_one<Event>(*it, event);
+            called -= !invoke_one<Event>(*it, event);
 #endif
-        }
-        return current->size - skipped;
+        } while(++it != last);
+        return called;
     }
 
 #if EVBUS_HAS_EXCEPTIONS

@@ -29,9 +29,10 @@ namespace evbus::detail {
 /// the owner's outermost read section began (odd), or 0 outside; other threads only read it.
 struct alignas(64) reader_record {
     std::atomic<std::uint64_t> counter{0};
-    std::atomic<bool> parked{false}; // owner is waiting for a grace period from inside a read section
-    reader_record *next{nullptr};    // registry list, only ever appended to
-    bool in_use{false};              // guarded by the registry mutex
+    std::atomic<std::uint64_t> scratch{0}; // where a nested section's exit stores: nobody reads it
+    std::atomic<bool> parked{false};       // owner is waiting for a grace period from inside a read section
+    reader_record *next{nullptr};          // registry list, only ever appended to
+    bool in_use{false};                    // guarded by the registry mutex
 };
 
 inline void cpu_relax() noexcept {
@@ -172,13 +173,17 @@ inline bool rcu_domain::synchronize(reader_record *self, bool nested) {
     return clean;
 }
 
+/// The record a thread's fast path sees until it registers (and always where readers must fence):
+/// its counter is never 0, so the fast path goes on to the slow path. Nobody writes it.
+inline reader_record unregistered_reader{{1u}};
+
 /// This thread's reader state; constant-initialized so access is a plain TLS load.
 struct thread_reader {
     reader_record *record; // this thread's registered record, or null
-    reader_record *fast;   // record when writers use membarrier (no reader fence), else null
+    reader_record *fast;   // record when writers use membarrier (no reader fence), else unregistered_reader
 };
 
-inline thread_local thread_reader this_thread_reader{nullptr, nullptr};
+inline thread_local thread_reader this_thread_reader{nullptr, &unregistered_reader};
 
 struct thread_reader_cleanup {
     thread_reader_cleanup() = default;
@@ -188,7 +193,7 @@ struct thread_reader_cleanup {
         if(this_thread_reader.record) {
             rcu_domain::instance().release_record(this_thread_reader.record);
             this_thread_reader.record = nullptr;
-            this_thread_reader.fast = nullptr;
+            this_thread_reader.fast = &unregistered_reader;
         }
     }
 };
@@ -213,52 +218,49 @@ EVBUS_ALWAYS_INLINE void begin_outermost_section(reader_record &record, bool fas
 }
 
 /// Enters a read section the slow way: registers the thread on first use, and fences when the
-/// writers cannot use membarrier. Returns the record when this section is the outermost one
-/// (it must clear the record when it ends), else null.
-EVBUS_COLD inline reader_record *enter_read_section_slow() noexcept {
+/// writers cannot use membarrier. Returns what the section's exit sets to 0: the record's
+/// counter when this section is the outermost one, else its scratch word.
+EVBUS_COLD inline std::atomic<std::uint64_t> *enter_read_section_slow() noexcept {
     thread_reader &self = this_thread_reader;
     if(!self.record) {
         static thread_local thread_reader_cleanup cleanup{};
         (void)&cleanup;
         self.record = rcu_domain::instance().acquire_record();
-        self.fast = rcu_fast_readers().load(std::memory_order_acquire) ? self.record : nullptr;
+        if(rcu_fast_readers().load(std::memory_order_acquire)) {
+            self.fast = self.record;
+        }
     }
     reader_record *record = self.record;
     if(record->counter.load(std::memory_order_relaxed) != 0u) {
-        return nullptr; // nested
+        return &record->scratch; // nested
     }
-    begin_outermost_section(*record, self.fast != nullptr);
-    return record;
+    begin_outermost_section(*record, self.fast == record);
+    return &record->counter;
 }
 
-/// RAII read section; nests freely on one thread (only the outermost one touches the record).
+/// RAII read section; nests freely on one thread (only the outermost one changes the counter).
+/// The exit is one unconditional store: to the counter, or to scratch for a nested section.
 class rcu_read_guard {
 public:
     rcu_read_guard() noexcept {
         reader_record *record = this_thread_reader.fast;
-        if(EVBUS_LIKELY(record != nullptr)) {
-            if(EVBUS_LIKELY(record->counter.load(std::memory_order_relaxed) == 0u)) {
-                begin_outermost_section(*record, true);
-            } else {
-                record = nullptr; // nested
-            }
+        if(EVBUS_LIKELY(record->counter.load(std::memory_order_relaxed) == 0u)) {
+            begin_outermost_section(*record, true);
+            exit_ = &record->counter;
+        } else if(EVBUS_LIKELY(record != &unregistered_reader)) {
+            exit_ = &record->scratch; // nested
         } else {
-            record = enter_read_section_slow();
+            exit_ = enter_read_section_slow();
         }
-        outermost_ = record;
     }
 
     rcu_read_guard(const rcu_read_guard &) = delete;
     rcu_read_guard &operator=(const rcu_read_guard &) = delete;
 
-    ~rcu_read_guard() {
-        if(outermost_) {
-            outermost_->counter.store(0u, std::memory_order_release);
-        }
-    }
+    ~rcu_read_guard() { exit_->store(0u, std::memory_order_release); }
 
 private:
-    reader_record *outermost_;
+    std::atomic<std::uint64_t> *exit_;
 };
 
 /// Stands in for rcu_read_guard where the policy is single-threaded.
