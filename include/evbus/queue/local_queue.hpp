@@ -5,6 +5,7 @@
 /// @brief detail::local_queue: a growable ring buffer for single-thread buses and channels.
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <new>
 #include <type_traits>
@@ -17,8 +18,8 @@
 namespace evbus::detail {
 
 /// FIFO for one thread. Grows by doubling when full; never shrinks, so a steady state allocates
-/// nothing. Slots hold queued items between head and head + size; consume_bulk() hands items
-/// over in their slots.
+/// nothing. Positions count up without wrapping (64 bits); position p lives in slot p & mask_.
+/// Queued items sit at positions [head_, tail_); consume_bulk() hands them over in their slots.
 template<typename Item>
 class local_queue {
     static_assert(std::is_nothrow_move_constructible_v<Item>, "evbus: queued items must move without throwing");
@@ -31,12 +32,11 @@ public:
     local_queue &operator=(const local_queue &) = delete;
 
     ~local_queue() {
-        for(; size_ != 0u; --size_) {
+        for(; head_ != tail_; ++head_) {
             slot(head_)->~Item();
-            head_ = (head_ + 1u) & (capacity_ - 1u);
         }
         if(slots_) {
-            std::allocator<Item>{}.deallocate(slots_, capacity_);
+            std::allocator<Item>{}.deallocate(slots_, capacity());
         }
         free_outgrown();
     }
@@ -47,11 +47,7 @@ public:
 
     /// Moves item in; false (item untouched) when growing the ring fails to allocate.
     bool enqueue(Item &&item) {
-        if(EVBUS_UNLIKELY(size_ + reserved_ == capacity_) && !grow_to_fit(1u)) {
-            return false;
-        }
-        push(std::move(item));
-        return true;
+        return emplace([&item]() noexcept -> Item && { return std::move(item); });
     }
 
     /// Moves count items from *first, *(first + 1)... (first yields Item&&: a move iterator).
@@ -64,49 +60,55 @@ public:
     /// fails to allocate. If make throws, nothing is queued.
     template<typename Make>
     bool emplace(Make &&make) {
-        if(EVBUS_UNLIKELY(size_ + reserved_ == capacity_) && !grow_to_fit(1u)) {
+        if(EVBUS_UNLIKELY(tail_ == limit_) && !grow_to_fit(1u)) {
             return false;
         }
-        ::new(static_cast<void *>(slots_ + ((head_ + size_) & (capacity_ - 1u)))) Item(make());
-        ++size_;
+        ::new(static_cast<void *>(slots_ + (tail_ & mask_))) Item(make());
+        ++tail_;
         return true;
     }
 
     /// All or nothing: false (no item taken) when growing the ring fails to allocate.
     template<typename It>
     bool enqueue_bulk(It first, std::size_t count) {
-        if(capacity_ - size_ - reserved_ < count && !grow_to_fit(count)) {
+        if(limit_ - tail_ < count && !grow_to_fit(count)) {
             return false;
         }
         for(std::size_t i = 0; i < count; ++i, ++first) {
-            push(*first);
+            ::new(static_cast<void *>(slots_ + (tail_ & mask_))) Item(*first);
+            ++tail_;
         }
         return true;
     }
 
     /// Calls f(item) (which must not throw) on up to max items, oldest first, each in its slot,
-    /// then ends the item. f may post (items go behind) and consume again (a nested consume takes
-    /// the items after the current one, and those count against this call's max): the slots being consumed stay
-    /// reserved until the outermost consume returns, and storage the ring grows out of meanwhile is freed only then.
+    /// then ends the item; returns how many. f may post (items go behind) and consume again (a
+    /// nested consume takes the items after the current one, and those count against this call's
+    /// max). The slots from where the outermost consume began stay reserved until it returns (the
+    /// ring is full when tail_ reaches limit_), and storage the ring grows out of meanwhile is
+    /// freed only then.
     template<typename F>
     std::size_t consume_bulk(std::size_t max, F &&f) {
         static_assert(std::is_nothrow_invocable_v<F &, Item &>, "evbus: consume_bulk's callback must be noexcept");
         const bool outermost = !consuming_;
         consuming_ = true;
+        const std::uint64_t queued = tail_ - head_;
+        const std::uint64_t end = head_ + (max < queued ? max : queued);
         std::size_t done = 0;
-        // Bounded by position, not count: items a nested consume takes count against max.
-        for(const std::size_t end = popped_ + (max < size_ ? max : size_); popped_ != end && size_ != 0u; ++done) {
-            Item *item = slot(head_);
-            head_ = (head_ + 1u) & (capacity_ - 1u);
-            --size_;
-            ++reserved_;
-            ++popped_;
+        // The position lives in a register; head_ is stored for f and read back only to see
+        // whether f consumed too (a predicted branch, not a chain of stores and reloads).
+        for(std::uint64_t position = head_; position < end; ++done) {
+            Item *item = slot(position);
+            head_ = ++position;
             f(*item);
             detail::destroy_item(*item);
+            if(EVBUS_UNLIKELY(head_ != position)) {
+                position = head_;
+            }
         }
         if(outermost) {
             consuming_ = false;
-            reserved_ = 0u;
+            limit_ = head_ + capacity();
             if(EVBUS_UNLIKELY(!outgrown_.empty())) {
                 free_outgrown();
             }
@@ -115,26 +117,26 @@ public:
     }
 
 private:
-    [[nodiscard]] Item *slot(std::size_t index) noexcept { return std::launder(slots_ + index); }
+    [[nodiscard]] Item *slot(std::uint64_t position) noexcept { return std::launder(slots_ + (position & mask_)); }
 
-    void push(Item &&item) noexcept {
-        ::new(static_cast<void *>(slots_ + ((head_ + size_) & (capacity_ - 1u)))) Item(std::move(item));
-        ++size_;
-    }
+    [[nodiscard]] std::size_t capacity() const noexcept { return slots_ ? mask_ + 1u : 0u; }
 
     /// Doubles the ring until count more items fit; false when an allocation fails. Storage that
-    /// still holds items being consumed is kept until the outermost consume ends.
+    /// still holds items being consumed (slots before head_) is kept until the outermost consume ends.
     EVBUS_COLD bool grow_to_fit(std::size_t count) noexcept {
-        std::size_t capacity = capacity_ ? capacity_ * 2u : 64u;
-        while(capacity - size_ < count) {
+        const std::size_t old_capacity = capacity();
+        const auto queued = static_cast<std::size_t>(tail_ - head_);
+        std::size_t capacity = old_capacity ? old_capacity * 2u : 64u;
+        while(capacity - queued < count) {
             capacity *= 2u;
         }
+        const bool keep_old = slots_ && consuming_ && limit_ - old_capacity < head_;
         Item *slots = nullptr;
 #if EVBUS_HAS_EXCEPTIONS
         try {
             slots = std::allocator<Item>{}.allocate(capacity);
-            if(reserved_ != 0u) {
-                outgrown_.emplace_back(slots_, capacity_);
+            if(keep_old) {
+                outgrown_.emplace_back(slots_, old_capacity);
             }
         } catch(const std::bad_alloc &) {
             if(slots) {
@@ -144,22 +146,22 @@ private:
         }
 #else
         slots = std::allocator<Item>{}.allocate(capacity);
-        if(reserved_ != 0u) {
-            outgrown_.emplace_back(slots_, capacity_);
+        if(keep_old) {
+            outgrown_.emplace_back(slots_, old_capacity);
         }
 #endif
-        for(std::size_t i = 0; i < size_; ++i) {
-            Item *from = slot((head_ + i) & (capacity_ - 1u));
-            ::new(static_cast<void *>(slots + i)) Item(std::move(*from));
+        const std::size_t mask = capacity - 1u;
+        for(std::uint64_t p = head_; p != tail_; ++p) {
+            Item *from = slot(p);
+            ::new(static_cast<void *>(slots + (p & mask))) Item(std::move(*from));
             from->~Item();
         }
-        if(slots_ && reserved_ == 0u) {
-            std::allocator<Item>{}.deallocate(slots_, capacity_);
+        if(slots_ && !keep_old) {
+            std::allocator<Item>{}.deallocate(slots_, old_capacity);
         }
         slots_ = slots;
-        capacity_ = capacity;
-        head_ = 0;
-        reserved_ = 0; // the reserved slots stay in the old storage
+        mask_ = mask;
+        limit_ = head_ + capacity; // nothing of the new storage is reserved yet
         return true;
     }
 
@@ -171,11 +173,10 @@ private:
     }
 
     Item *slots_{nullptr};
-    std::size_t capacity_{0};
-    std::size_t head_{0};
-    std::size_t size_{0};
-    std::size_t reserved_{0}; // slots before head_ whose items a running consume_bulk still uses
-    std::size_t popped_{0};   // items consumed so far (wraps): the position of head_
+    std::size_t mask_{0};
+    std::uint64_t head_{0};  // position of the oldest queued item
+    std::uint64_t tail_{0};  // position the next item goes to
+    std::uint64_t limit_{0}; // tail_ == limit_: full (the reserved start, or head_, plus the capacity)
     bool consuming_{false};
     std::vector<std::pair<Item *, std::size_t>> outgrown_; // storage to free when consuming ends
 };
