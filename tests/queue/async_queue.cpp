@@ -235,6 +235,39 @@ TEMPLATE_TEST_CASE("a handler may post and dispatch while its own event is being
     require_adds_up(s);
 }
 
+TEMPLATE_TEST_CASE("handlers may unsubscribe and subscribe while dispatch moves between event types",
+                   "[queue][async][reentrancy]", evbus::bus, evbus::st_bus) {
+    TestType bus;
+    auto text = std::make_shared<std::string>(name_of(1)); // freed with the handler that holds it
+    int ticks = 0;
+    int late_ticks = 0;
+    int fills = 0;
+    evbus::subscription on_tick;
+    on_tick = bus.template subscribe<tick>([&ticks, &on_tick, text](const tick &) {
+        ++ticks;
+        on_tick.reset();
+        REQUIRE(*text == name_of(1)); // the running handler outlives its unsubscribe
+    });
+    text.reset();
+    auto on_fill = bus.template subscribe<fill>([&](const fill &f) {
+        ++fills;
+        if(f.seq == 1) {
+            on_tick = bus.template subscribe<tick>([&late_ticks](const tick &) { ++late_ticks; });
+        }
+    });
+    REQUIRE(bus.post(tick{0, 0}));
+    REQUIRE(bus.post(tick{0, 1})); // no handler by now
+    REQUIRE(bus.post(fill{0, 1}));
+    REQUIRE(bus.post(tick{0, 2})); // to the handler the fill subscribed
+    REQUIRE(bus.post(fill{0, 2}));
+    REQUIRE(bus.dispatch() == 5u);
+    REQUIRE(ticks == 1);
+    REQUIRE(late_ticks == 1);
+    REQUIRE(fills == 2);
+    REQUIRE(bus.publish(tick{0, 3}) == 1u);
+    REQUIRE(late_ticks == 2);
+}
+
 TEMPLATE_TEST_CASE("a handler may clear the queue it is being delivered from", "[queue][async][reentrancy]",
                    EVBUS_NAMED_QUEUES) {
     TestType queue;
