@@ -67,6 +67,19 @@ void bus_publish_bound(benchmark::State &state) {
     time_publish(state, bus);
 }
 
+/// Handlers that capture state (here, the function to call), as a `[this]` lambda or a
+/// subscriber<> does: each is called through its thunk.
+template<typename Bus>
+void bus_publish_capturing(benchmark::State &state) {
+    Bus bus;
+    std::vector<evbus::subscription> subs;
+    for(std::int64_t i = 0; i < state.range(0); ++i) {
+        const bench_handler h = bench_handlers[static_cast<std::size_t>(i)];
+        subs.push_back(bus.template subscribe<bench_event>([h](const bench_event &e) { h(e); }));
+    }
+    time_publish(state, bus);
+}
+
 template<typename Threading>
 void channel_publish(benchmark::State &state) {
     evbus::channel<bench_event, Threading> channel;
@@ -97,6 +110,7 @@ BENCHMARK(floor_function_pointers)->Arg(1)->Arg(10)->Arg(100);
 BENCHMARK_TEMPLATE(bus_publish, evbus::bus)->Arg(1)->Arg(10)->Arg(100);
 BENCHMARK_TEMPLATE(bus_publish, evbus::st_bus)->Arg(1)->Arg(10)->Arg(100);
 BENCHMARK_TEMPLATE(bus_publish_bound, evbus::bus)->Arg(1)->Arg(10)->Arg(100);
+BENCHMARK_TEMPLATE(bus_publish_capturing, evbus::bus)->Arg(1)->Arg(10)->Arg(100);
 BENCHMARK_TEMPLATE(channel_publish, evbus::multi_thread)->Arg(1)->Arg(10)->Arg(100);
 BENCHMARK_TEMPLATE(channel_publish, evbus::single_thread)->Arg(1)->Arg(10)->Arg(100);
 BENCHMARK(boost_signals2)->Arg(1)->Arg(10)->Arg(100);

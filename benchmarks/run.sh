@@ -17,7 +17,8 @@ b="$build/benchmarks"
 run() { # name floor filter...
   local name=$1 floor=$2; shift 2
   for p in $(seq 1 "$processes"); do
-    taskset -c 1 "$b/$name" --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true \
+    taskset -c 1 "$b/$name" --benchmark_repetitions="$reps" --benchmark_enable_random_interleaving=true \
+      --benchmark_report_aggregates_only=true \
       --benchmark_out="$out/$name.$p.json" --benchmark_out_format=json "$@" >/dev/null 2>&1
     echo "### $name, process $p"
     python3 "$root/benchmarks/report.py" "$out/$name.$p.json" --floor "$floor"

@@ -339,7 +339,10 @@ private:
     template<typename Event>
     EVBUS_ALWAYS_INLINE static bool invoke_one(const entry &e, const void *event) {
         if constexpr(!std::is_void_v<Event>) {
-            if(const any_direct_handler direct = e.direct.load(std::memory_order_seq_cst)) {
+            const any_direct_handler direct = e.direct.load(std::memory_order_seq_cst);
+            // Laid out as the fall-through path: a publish to one direct handler then takes no
+            // branch besides the call (each taken branch measured about a tenth of the floor).
+            if(EVBUS_LIKELY(direct != nullptr)) {
                 reinterpret_cast<direct_handler<Event>>(direct)(*static_cast<const Event *>(event));
                 return true;
             }
