@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Builds the benchmarks (-O2, C++20) and runs each one in several processes, writing Google
 # Benchmark JSON to $OUT and the tables of docs/benchmarks.md (medians, ratios to the floor
-# measured in the same process) to stdout. Usage: [REPS=10] benchmarks/run.sh [processes=3]
+# measured in the same process) to stdout. Each process runs every benchmark REPS times for at least
+# MIN_TIME seconds, the repetitions of all benchmarks interleaved in random order, so that a slow
+# spell of the machine falls on floor and subject alike. Usage: [REPS=30] [MIN_TIME=0.05]
+# benchmarks/run.sh [processes=3]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${EVBUS_BENCH_BUILD:-$root/build/bench}
 out=${OUT:-$build/results}
 processes=${1:-3}
-reps=${REPS:-10}
+reps=${REPS:-30}
+min_time=${MIN_TIME:-0.05}
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" \
   -DCMAKE_CXX_STANDARD=20 -DEVBUS_BUILD_TESTS=OFF -DEVBUS_BUILD_EXAMPLES=OFF >/dev/null
 cmake --build "$build" -j "$(nproc)" --target bench_publish bench_async bench_query bench_cache zipf_hit_ratio >/dev/null
@@ -17,7 +21,8 @@ b="$build/benchmarks"
 run() { # name floor filter...
   local name=$1 floor=$2; shift 2
   for p in $(seq 1 "$processes"); do
-    taskset -c 1 "$b/$name" --benchmark_repetitions="$reps" --benchmark_enable_random_interleaving=true \
+    taskset -c 1 "$b/$name" --benchmark_repetitions="$reps" --benchmark_min_time="$min_time" \
+      --benchmark_enable_random_interleaving=true \
       --benchmark_report_aggregates_only=true \
       --benchmark_out="$out/$name.$p.json" --benchmark_out_format=json "$@" >/dev/null 2>&1
     echo "### $name, process $p"
@@ -42,7 +47,7 @@ done
 # docs/benchmark_results.md: every table generated from the JSON above, the Zipf hit ratios and the
 # include cost.
 {
-  python3 "$root/benchmarks/summary.py" "$out" "REPS=$reps benchmarks/run.sh $processes"
+  python3 "$root/benchmarks/summary.py" "$out" "REPS=$reps MIN_TIME=$min_time benchmarks/run.sh $processes"
   echo "### Cache hit ratios on Zipf traces (\`zipf_hit_ratio\`)"
   echo
   "$b/zipf_hit_ratio"

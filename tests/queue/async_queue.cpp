@@ -268,6 +268,41 @@ TEMPLATE_TEST_CASE("handlers may unsubscribe and subscribe while dispatch moves 
     REQUIRE(late_ticks == 2);
 }
 
+TEMPLATE_TEST_CASE("a run of one event type sees the handlers subscribed and unsubscribed during it",
+                   "[queue][async][reentrancy]", evbus::bus, evbus::st_bus) {
+    TestType bus;
+    auto text = std::make_shared<std::string>(name_of(7)); // freed with the handler that holds it
+    std::vector<int> firsts;
+    std::vector<int> seconds;
+    int fills = 0;
+    evbus::subscription on_fill;
+    evbus::subscription second = bus.template subscribe<tick>([&seconds, text](const tick &t) {
+        seconds.push_back(t.seq);
+        REQUIRE(*text == name_of(7));
+    });
+    text.reset();
+    auto first = bus.template subscribe<tick>(
+        [&](const tick &t) {
+            firsts.push_back(t.seq);
+            if(t.seq == 1) {
+                second.reset(); // the next handler of this very event
+                on_fill = bus.template subscribe<fill>([&fills](const fill &) { ++fills; }); // a type with no list yet
+            }
+        },
+        1);
+    REQUIRE(bus.post(fill{0, 0})); // nobody is subscribed to fill yet
+    for(int seq = 0; seq < 3; ++seq) {
+        REQUIRE(bus.post(tick{0, seq}));
+    }
+    REQUIRE(bus.post(fill{0, 1}));
+    REQUIRE(bus.post(fill{0, 2}));
+    REQUIRE(bus.dispatch() == 6u);
+    REQUIRE(firsts == std::vector<int>{0, 1, 2});
+    REQUIRE(seconds == std::vector<int>{0});
+    REQUIRE(fills == 2);
+    require_adds_up(bus.stats());
+}
+
 TEMPLATE_TEST_CASE("a handler may clear the queue it is being delivered from", "[queue][async][reentrancy]",
                    EVBUS_NAMED_QUEUES) {
     TestType queue;

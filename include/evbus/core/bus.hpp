@@ -208,26 +208,58 @@ private:
     using clock = std::chrono::steady_clock;
     static constexpr std::size_t initial_slots = 16u;
 
-    /// Delivers queued envelopes for async_queue::drain: each to the list of its type.
-    struct deliverer_type {
-        const basic_bus *bus;
+    /// Delivers one batch of queued envelopes for async_queue::drain, each to the list of its
+    /// type. A run of events of one type finds its list once and, single_thread, reads it once;
+    /// multi_thread, the whole batch is one RCU read section.
+    class delivery_batch {
+    public:
+        explicit delivery_batch(const basic_bus &bus) noexcept: bus_{bus} {}
+        delivery_batch(const delivery_batch &) = delete;
+        delivery_batch &operator=(const delivery_batch &) = delete;
+        ~delivery_batch() { end_run(); }
 
-        /// One read section per batch (multi_thread); single_thread lists each take their own.
-        [[nodiscard]] detail::batch_read_guard<Threading> section() const noexcept { return {}; }
+        void operator()(const detail::envelope &item) {
+            if(EVBUS_UNLIKELY(item.type != type_)) {
+                begin_run(item.type);
+            }
+            if(list_) {
+                list_->template publish_in_section<void>(item.payload()); // type-erased: thunks only
+            }
+        }
 
-        void operator()(const detail::envelope &item) const {
-            if(list_type *list = bus->find(item.type)) {
-                if constexpr(Threading::concurrent) {
-                    list->template publish_in_section<void>(item.payload()); // type-erased: thunks only
-                } else {
-                    [[maybe_unused]] const auto section = list->read_section();
-                    list->template publish_in_section<void>(item.payload());
+    private:
+        void begin_run(std::size_t type) noexcept {
+            end_run();
+            list_ = bus_.find(type);
+            // A type without a list is looked up again at its next event (another thread may subscribe).
+            type_ = list_ ? type : no_type;
+            if constexpr(!Threading::concurrent) {
+                if(list_) {
+                    outermost_ = list_->begin_read();
                 }
             }
         }
+
+        void end_run() noexcept {
+            if constexpr(!Threading::concurrent) {
+                if(list_) {
+                    list_->end_read(outermost_);
+                }
+            }
+        }
+
+        static constexpr std::size_t no_type = static_cast<std::size_t>(-1);
+
+        const basic_bus &bus_;
+        [[maybe_unused]] detail::batch_read_guard<Threading> section_{};
+        std::size_t type_{no_type};
+        list_type *list_{nullptr};
+        bool outermost_{false};
     };
 
-    [[nodiscard]] deliverer_type deliverer() const noexcept { return {this}; }
+    [[nodiscard]] auto deliverer() const noexcept {
+        return [this] { return delivery_batch{*this}; };
+    }
 
     [[nodiscard]] list_type *find(std::size_t index) const noexcept {
         if(EVBUS_LIKELY(index < direct_slots)) {

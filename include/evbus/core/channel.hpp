@@ -42,8 +42,7 @@ public:
     channel(): channel{bus_config{}} {}
 
     /// @brief An empty channel whose post queue has the given settings.
-    explicit channel(const bus_config &config)
-        : front{config}, list_{std::make_shared<detail::handler_list<Threading>>()} {}
+    explicit channel(const bus_config &config): front{config}, list_{std::make_shared<list_type>()} {}
 
     /// @brief Closes the channel and delivers what is still queued, like basic_bus's destructor.
     ~channel() { this->queue_.shutdown(deliverer()); }
@@ -106,20 +105,23 @@ private:
 
     using item_type = detail::channel_item_t<Event>;
 
-    /// Delivers queued events for async_queue::drain, one read section per batch.
-    struct deliverer_type {
-        detail::handler_list<Threading> *list;
+    using list_type = detail::handler_list<Threading>;
 
-        [[nodiscard]] auto section() const noexcept { return list->read_section(); }
+    /// Delivers one batch of queued events for async_queue::drain, in one read section.
+    struct delivery_batch {
+        list_type &list;
+        decltype(std::declval<list_type &>().read_section()) section;
 
         void operator()(const item_type &item) const {
-            list->template publish_in_section<Event>(detail::queue_item<item_type>::payload(item));
+            list.template publish_in_section<Event>(detail::queue_item<item_type>::payload(item));
         }
     };
 
-    [[nodiscard]] deliverer_type deliverer() const noexcept { return {list_.get()}; }
+    [[nodiscard]] auto deliverer() const noexcept {
+        return [list = list_.get()] { return delivery_batch{*list, list->read_section()}; };
+    }
 
-    std::shared_ptr<detail::handler_list<Threading>> list_;
+    std::shared_ptr<list_type> list_;
 };
 
 } // namespace evbus

@@ -259,6 +259,27 @@ public:
         }
     }
 
+    /// single_thread: starts a read of this list that may span several publish_in_section()
+    /// calls; returns what to pass to end_read(). reading_ is true while a read runs, so retired
+    /// memory is freed after the outermost one ends; only the outermost clears it, so no value
+    /// is carried from one read to the next.
+    [[nodiscard]] EVBUS_ALWAYS_INLINE bool begin_read() noexcept {
+        static_assert(!Policy::concurrent, "evbus: multi_thread lists are read inside an rcu_read_guard");
+        const bool outermost = !reading_;
+        reading_ = true;
+        return outermost;
+    }
+
+    /// single_thread: ends a read begun by begin_read().
+    EVBUS_ALWAYS_INLINE void end_read(bool outermost) noexcept {
+        if(EVBUS_LIKELY(outermost)) {
+            reading_ = false;
+            if(EVBUS_UNLIKELY(retired_waiting_)) {
+                free_all_retired();
+            }
+        }
+    }
+
     /// publish() inside read_section(); with Event = void, *event is of the list's type but
     /// every handler is called through its thunk.
     template<typename Event>
@@ -303,22 +324,12 @@ private:
         return subscription{this->weak_from_this(), made};
     }
 
-    /// single_thread: reading_ is true while a publish runs, so retired memory is freed after the
-    /// outermost one returns. Only the outermost clears it, so no value is carried between publishes.
+    /// single_thread: a read_section() as a scope.
     struct read_guard {
-        explicit read_guard(handler_list &list) noexcept: owner{list}, outermost{!list.reading_} {
-            owner.reading_ = true;
-        }
+        explicit read_guard(handler_list &list) noexcept: owner{list}, outermost{list.begin_read()} {}
         read_guard(const read_guard &) = delete;
         read_guard &operator=(const read_guard &) = delete;
-        ~read_guard() {
-            if(EVBUS_LIKELY(outermost)) {
-                owner.reading_ = false;
-                if(EVBUS_UNLIKELY(owner.retired_waiting_)) {
-                    owner.free_all_retired();
-                }
-            }
-        }
+        ~read_guard() { owner.end_read(outermost); }
         handler_list &owner;
         bool outermost;
     };

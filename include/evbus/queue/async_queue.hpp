@@ -291,12 +291,14 @@ public:
         sleep_cv_.notify_all();
     }
 
-    /// Hands up to max queued events to deliver(const Item&), in batches, on this thread, inside
-    /// one deliver.section() per batch; returns how many this call delivered. Events posted after
-    /// the call starts wait for the next call. If deliver throws, the rest of the current batch is
-    /// still delivered and the first exception is rethrown; later events stay queued.
-    template<typename Deliver>
-    std::size_t drain(std::size_t max, Deliver &&deliver) {
+    /// Hands up to max queued events, in batches, to a batch object that make_batch() returns
+    /// for each (it holds what the batch's deliveries share, such as a read section), called
+    /// as batch(const Item&) on this thread; returns how many this call delivered. Events
+    /// posted after the call starts wait for the next call. If a delivery throws, the rest of
+    /// the current batch is still delivered and the first exception is rethrown; later events
+    /// stay queued.
+    template<typename MakeBatch>
+    std::size_t drain(std::size_t max, MakeBatch &&make_batch) {
         const std::uint64_t consumed = consumed_.load(std::memory_order_acquire);
         const std::uint64_t posted = posted_total(std::memory_order_acquire);
         const std::uint64_t queued = posted > consumed ? posted - consumed : 0u;
@@ -307,23 +309,23 @@ public:
 #if EVBUS_HAS_EXCEPTIONS
         std::exception_ptr first;
 #endif
-        const auto deliver_one = [&](const Item &item) noexcept {
-#if EVBUS_HAS_EXCEPTIONS
-            try {
-                deliver(item);
-            } catch(...) {
-                if(!first) {
-                    first = std::current_exception();
-                }
-            }
-#else
-            deliver(item);
-#endif
-        };
         for(std::uint64_t now; (now = consumed_.load(std::memory_order_acquire)) < target;) {
             std::size_t got;
             {
-                [[maybe_unused]] const auto section = deliver.section();
+                auto deliver = make_batch();
+                const auto deliver_one = [&](const Item &item) noexcept {
+#if EVBUS_HAS_EXCEPTIONS
+                    try {
+                        deliver(item);
+                    } catch(...) {
+                        if(!first) {
+                            first = std::current_exception();
+                        }
+                    }
+#else
+                    deliver(item);
+#endif
+                };
                 got = queue_.consume_bulk(static_cast<std::size_t>(std::min<std::uint64_t>(batch_size, target - now)),
                                           deliver_one);
             }
@@ -342,19 +344,19 @@ public:
         return done;
     }
 
-    /// Closes, then hands every queued event to deliver; for destructors, so
-    /// exceptions from deliver are dropped (the remaining events still go out).
-    template<typename Deliver>
-    void shutdown(Deliver &&deliver) noexcept {
+    /// Closes, then drains every queued event with make_batch (see drain()); for destructors,
+    /// so exceptions from handlers are dropped (the remaining events still go out).
+    template<typename MakeBatch>
+    void shutdown(MakeBatch &&make_batch) noexcept {
         close();
         while(stats().pending != 0u) {
 #if EVBUS_HAS_EXCEPTIONS
             try {
-                drain(unbounded, deliver);
+                drain(unbounded, make_batch);
             } catch(...) { // a destructor cannot report it
             }
 #else
-            drain(unbounded, deliver);
+            drain(unbounded, make_batch);
 #endif
         }
     }
