@@ -53,6 +53,7 @@ PANELS = [
         "bars": [
             ("bus_publish<evbus::bus>", "bus.publish", "evbus"),
             ("bus_publish_bound<evbus::bus>", "bus.publish, bound handlers", "evbus"),
+            ("bus_publish_capturing<evbus::bus>", "bus.publish, capturing lambdas", "evbus"),
             ("channel_publish<evbus::multi_thread>", "channel<E>.publish", "evbus"),
             ("bus_publish<evbus::st_bus>", "st_bus.publish", "evbus_st"),
             ("channel_publish<evbus::single_thread>", "channel<E, single_thread>.publish", "evbus_st"),

@@ -5,6 +5,7 @@
 
 #include <iterator>
 #include <type_traits>
+#include <vector>
 
 #include "alloc_counter.hpp"
 
@@ -100,6 +101,46 @@ TEMPLATE_TEST_CASE("a single-thread queue that cannot grow rejects and counts th
     REQUIRE(sum == 64 + 1000);
     s = queue.stats();
     REQUIRE(s.delivered == 65u);
+    REQUIRE(s.posted == s.delivered + s.pending);
+}
+
+TEMPLATE_TEST_CASE("a single-thread queue that cannot grow while it delivers rejects and counts the post",
+                   "[alloc][queue][errors][reentrancy]", evbus::st_bus, (evbus::channel<tick, evbus::single_thread>)) {
+    TestType queue;
+    std::vector<int> seen;
+    bool refused = false;
+    const auto handle = [&](const tick &t) {
+        seen.push_back(t.id);
+        if(t.id == 0) { // the ring is full, and the slot being delivered from stays reserved
+            {
+                alloc_counter::scoped_failure failing;
+                refused = !queue.post(tick{-1, 0.0});
+            }
+            queue.post(tick{100, 0.0}); // grows, keeping the old storage until the dispatch returns
+        }
+    };
+    evbus::subscription a;
+    if constexpr(std::is_same_v<TestType, evbus::st_bus>) {
+        a = queue.template subscribe<tick>(handle);
+    } else {
+        a = queue.subscribe(handle);
+    }
+    for(int i = 0; i < 64; ++i) {
+        REQUIRE(queue.post(tick{i, 0.0}));
+    }
+    REQUIRE(queue.dispatch() == 64u); // what was queued when the call started
+    REQUIRE(refused);
+    auto s = queue.stats();
+    REQUIRE(s.posted == 65u);
+    REQUIRE(s.rejected == 1u);
+    REQUIRE(s.pending == 1u);
+    REQUIRE(queue.dispatch() == 1u);
+    REQUIRE(seen.size() == 65u);
+    for(int i = 0; i < 64; ++i) {
+        REQUIRE(seen[static_cast<std::size_t>(i)] == i);
+    }
+    REQUIRE(seen.back() == 100);
+    s = queue.stats();
     REQUIRE(s.posted == s.delivered + s.pending);
 }
 #endif
