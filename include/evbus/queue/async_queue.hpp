@@ -299,47 +299,50 @@ public:
     /// stay queued.
     template<typename MakeBatch>
     std::size_t drain(std::size_t max, MakeBatch &&make_batch) {
-        const std::uint64_t consumed = consumed_.load(std::memory_order_acquire);
-        const std::uint64_t posted = posted_total(std::memory_order_acquire);
-        const std::uint64_t queued = posted > consumed ? posted - consumed : 0u;
-        // The call ends once consumed_ reaches target, so events that a nested dispatch or clear
-        // (or another consumer) takes count against this call's budget.
-        const std::uint64_t target = consumed + std::min<std::uint64_t>(queued, max);
         std::size_t done = 0;
-#if EVBUS_HAS_EXCEPTIONS
-        std::exception_ptr first;
-#endif
-        for(std::uint64_t now; (now = consumed_.load(std::memory_order_acquire)) < target;) {
-            std::size_t got;
-            {
-                auto deliver = make_batch();
-                const auto deliver_one = [&](const Item &item) noexcept {
-#if EVBUS_HAS_EXCEPTIONS
-                    try {
-                        deliver(item);
-                    } catch(...) {
-                        if(!first) {
-                            first = std::current_exception();
-                        }
-                    }
-#else
-                    deliver(item);
-#endif
-                };
-                got = queue_.consume_bulk(static_cast<std::size_t>(std::min<std::uint64_t>(batch_size, target - now)),
-                                          deliver_one);
-            }
+        exception_slot first{};
+        if constexpr(Threading::concurrent) {
+            // Dequeue before reading the post counters (lines that producers write on every post),
+            // and read them only when the queue holds more than one batch: a consumer that keeps up
+            // with its producers then reads only what a dequeue reads.
+            batch items;
+            const std::size_t want = std::min<std::size_t>(batch_size, max);
+            std::size_t got = queue_.take(items, want);
             if(got == 0u) {
-                break;
+                return 0u;
             }
-            delivered_.fetch_add(got, std::memory_order_relaxed);
-            consumed_.fetch_add(got, std::memory_order_release);
-            done += got;
-#if EVBUS_HAS_EXCEPTIONS
-            if(first) {
-                std::rethrow_exception(first);
+            // A short take emptied the queue as far as this thread can see: nothing more was queued
+            // when the call started. Otherwise the batch in hand, counted as posted before it was
+            // queued and not yet as consumed, fits within target.
+            const std::uint64_t target = got < want ? 0u : drain_target(max);
+            for(;;) {
+                done += deliver_batch(make_batch, first, [&](const auto &deliver_one) {
+                    queue_type::deliver_taken(items, got, deliver_one);
+                    return got;
+                });
+                rethrow_first(first);
+                const std::uint64_t now = consumed_.load(std::memory_order_acquire);
+                if(now >= target) {
+                    break;
+                }
+                got = queue_.take(items, static_cast<std::size_t>(std::min<std::uint64_t>(batch_size, target - now)));
+                if(got == 0u) {
+                    break;
+                }
             }
-#endif
+        } else {
+            const std::uint64_t target = drain_target(max);
+            for(std::uint64_t now; (now = consumed_.load(std::memory_order_acquire)) < target;) {
+                const std::size_t got = deliver_batch(make_batch, first, [&](const auto &deliver_one) {
+                    return queue_.consume_bulk(
+                        static_cast<std::size_t>(std::min<std::uint64_t>(batch_size, target - now)), deliver_one);
+                });
+                if(got == 0u) {
+                    break;
+                }
+                done += got;
+                rethrow_first(first);
+            }
         }
         return done;
     }
@@ -489,6 +492,59 @@ private:
     }
 
     /// Takes back the count of posts that reserve() accepted and that then failed.
+#if EVBUS_HAS_EXCEPTIONS
+    using exception_slot = std::exception_ptr;
+#else
+    struct exception_slot {};
+#endif
+
+    /// Where a drain that starts now stops: consumed_ plus what is queued, at most max. Events that
+    /// a nested dispatch or clear (or another consumer) takes count against this call's budget.
+    [[nodiscard]] std::uint64_t drain_target(std::size_t max) const noexcept {
+        const std::uint64_t consumed = consumed_.load(std::memory_order_acquire);
+        const std::uint64_t posted = posted_total(std::memory_order_acquire);
+        const std::uint64_t queued = posted > consumed ? posted - consumed : 0u;
+        return consumed + std::min<std::uint64_t>(queued, max);
+    }
+
+    /// Hands the events that consume(deliver_one) passes on to one make_batch() object, keeping
+    /// the first exception in first; counts them as delivered and returns how many.
+    template<typename MakeBatch, typename Consume>
+    std::size_t deliver_batch(MakeBatch &make_batch, exception_slot &first, Consume &&consume) {
+        std::size_t got;
+        {
+            auto deliver = make_batch();
+            const auto deliver_one = [&](const Item &item) noexcept {
+#if EVBUS_HAS_EXCEPTIONS
+                try {
+                    deliver(item);
+                } catch(...) {
+                    if(!first) {
+                        first = std::current_exception();
+                    }
+                }
+#else
+                (void)first;
+                deliver(item);
+#endif
+            };
+            got = consume(deliver_one);
+        }
+        if(got != 0u) {
+            delivered_.fetch_add(got, std::memory_order_relaxed);
+            consumed_.fetch_add(got, std::memory_order_release);
+        }
+        return got;
+    }
+
+    static void rethrow_first([[maybe_unused]] exception_slot &first) {
+#if EVBUS_HAS_EXCEPTIONS
+        if(first) {
+            std::rethrow_exception(first);
+        }
+#endif
+    }
+
     void unreserve(producer_slot *slot, std::size_t count = 1u) noexcept {
         if constexpr(Threading::concurrent) {
             if(slot && capacity_ == unbounded) {
