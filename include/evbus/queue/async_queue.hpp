@@ -491,7 +491,7 @@ private:
         }
     }
 
-    /// Takes back the count of posts that reserve() accepted and that then failed.
+    /// The first exception a drain caught (nothing to hold without exceptions).
 #if EVBUS_HAS_EXCEPTIONS
     using exception_slot = std::exception_ptr;
 #else
@@ -545,6 +545,7 @@ private:
 #endif
     }
 
+    /// Takes back the count of posts that reserve() accepted and that then failed.
     void unreserve(producer_slot *slot, std::size_t count = 1u) noexcept {
         if constexpr(Threading::concurrent) {
             if(slot && capacity_ == unbounded) {
