@@ -114,6 +114,45 @@ TEMPLATE_TEST_CASE("post queues, dispatch delivers in order on the calling threa
     REQUIRE(bus.dispatch() == 0u);
 }
 
+TEMPLATE_TEST_CASE("runs of event types of any length, inline and on the heap, keep the post order", "[queue][async]",
+                   evbus::bus, evbus::st_bus) {
+    TestType bus;
+    std::vector<std::string> seen;
+    auto a = bus.template subscribe<tick>([&](const tick &t) { seen.push_back("t" + std::to_string(t.seq)); });
+    auto b = bus.template subscribe<fill>([&](const fill &f) { seen.push_back("f" + std::to_string(f.seq)); });
+    auto c = bus.template subscribe<big>([&](const big &e) { seen.push_back(e.name); });
+    std::vector<std::string> posted;
+    int seq = 0;
+    // Runs of 1 to 70 events (longer than a batch of 64), in a pattern that repeats every type
+    // after each other type, with a type no one handles (int) among them.
+    for(int length: {1, 3, 70, 2, 1, 1, 65, 5, 64, 1, 9}) {
+        for(int i = 0; i < length; ++i, ++seq) {
+            switch(seq % 7 < 3 ? length % 4 : (length + 1) % 4) {
+            case 0:
+                REQUIRE(bus.post(tick{0, seq}));
+                posted.push_back("t" + std::to_string(seq));
+                break;
+            case 1:
+                REQUIRE(bus.post(fill{0, seq}));
+                posted.push_back("f" + std::to_string(seq));
+                break;
+            case 2: {
+                big e{};
+                e.name = "b" + std::to_string(seq) + std::string(40, '.'); // a heap string in a heap event
+                REQUIRE(bus.post(e));
+                posted.push_back(e.name);
+                break;
+            }
+            default:
+                REQUIRE(bus.post(seq));
+            }
+        }
+    }
+    REQUIRE(bus.dispatch() == static_cast<std::size_t>(seq));
+    REQUIRE(seen == posted);
+    require_adds_up(bus.stats());
+}
+
 TEMPLATE_TEST_CASE("events without handlers are delivered to nobody and still counted", "[queue][async]", evbus::bus,
                    evbus::st_bus) {
     TestType bus;

@@ -110,24 +110,23 @@ public:
     template<typename Event>
     bool post(Event &&event) {
         using event_type = std::remove_cv_t<std::remove_reference_t<Event>>;
-        return this->queue_.template post<event_type>(detail::type_index<event_type>::value(),
-                                                      std::forward<Event>(event), nullptr, clock::time_point::max());
+        return this->queue_.template post<event_type>(kind_of<event_type>(), std::forward<Event>(event), nullptr,
+                                                      clock::time_point::max());
     }
 
     /// @brief post() through this thread's producer token: the fast path for a thread that posts often.
     template<typename Event>
     bool post(producer_token &token, Event &&event) {
         using event_type = std::remove_cv_t<std::remove_reference_t<Event>>;
-        return this->queue_.template post<event_type>(detail::type_index<event_type>::value(),
-                                                      std::forward<Event>(event), &token, clock::time_point::max());
+        return this->queue_.template post<event_type>(kind_of<event_type>(), std::forward<Event>(event), &token,
+                                                      clock::time_point::max());
     }
 
     /// @brief post() that waits at most timeout for room in a full overflow_policy::block queue.
     template<typename Event, typename Rep, typename Period>
     bool post_for(Event &&event, std::chrono::duration<Rep, Period> timeout) {
         using event_type = std::remove_cv_t<std::remove_reference_t<Event>>;
-        return this->queue_.template post<event_type>(detail::type_index<event_type>::value(),
-                                                      std::forward<Event>(event), nullptr,
+        return this->queue_.template post<event_type>(kind_of<event_type>(), std::forward<Event>(event), nullptr,
                                                       detail::deadline_after(timeout));
     }
 
@@ -136,16 +135,14 @@ public:
     template<typename ForwardIt>
     std::size_t post_bulk(producer_token &token, ForwardIt first, ForwardIt last) {
         using event_type = std::remove_cv_t<typename std::iterator_traits<ForwardIt>::value_type>;
-        return this->queue_.template post_bulk<event_type>(detail::type_index<event_type>::value(), first, last,
-                                                           &token);
+        return this->queue_.template post_bulk<event_type>(kind_of<event_type>(), first, last, &token);
     }
 
     /// @brief post_bulk() without a token.
     template<typename ForwardIt>
     std::size_t post_bulk(ForwardIt first, ForwardIt last) {
         using event_type = std::remove_cv_t<typename std::iterator_traits<ForwardIt>::value_type>;
-        return this->queue_.template post_bulk<event_type>(detail::type_index<event_type>::value(), first, last,
-                                                           nullptr);
+        return this->queue_.template post_bulk<event_type>(kind_of<event_type>(), first, last, nullptr);
     }
 
     /// @brief Delivers the events queued when the call starts, on this thread; returns how many.
@@ -208,54 +205,64 @@ private:
     using clock = std::chrono::steady_clock;
     static constexpr std::size_t initial_slots = 16u;
 
-    /// Delivers one batch of queued envelopes for async_queue::drain, each to the list of its
-    /// type. A run of events of one type finds its list once and, single_thread, reads it once;
-    /// multi_thread, the whole batch is one RCU read section.
+    using cursor = typename detail::async_queue<Threading, detail::envelope>::cursor;
+    class delivery_batch;
+    using run_function = void (*)(delivery_batch &, cursor &);
+
+    /// Delivers one batch of queued envelopes for async_queue::drain, run by run: a run of events
+    /// of one type goes to the function stored with them at post (deliver_run<Event>), which
+    /// knows the type and calls handlers directly. multi_thread, the batch is one RCU read section.
     class delivery_batch {
     public:
         explicit delivery_batch(const basic_bus &bus) noexcept: bus_{bus} {}
         delivery_batch(const delivery_batch &) = delete;
         delivery_batch &operator=(const delivery_batch &) = delete;
-        ~delivery_batch() { end_run(); }
 
-        void operator()(const detail::envelope &item) {
-            if(EVBUS_UNLIKELY(item.type != type_)) {
-                begin_run(item.type);
-            }
-            if(list_) {
-                list_->template publish_in_section<void>(item.payload()); // type-erased: thunks only
+        void operator()(cursor &from) {
+            while(const detail::envelope *item = from.front()) {
+                reinterpret_cast<run_function>(item->kind)(*this, from);
             }
         }
+
+        [[nodiscard]] const basic_bus &bus() const noexcept { return bus_; }
 
     private:
-        void begin_run(std::size_t type) noexcept {
-            end_run();
-            list_ = bus_.find(type);
-            // A type without a list is looked up again at its next event (another thread may subscribe).
-            type_ = list_ ? type : no_type;
-            if constexpr(!Threading::concurrent) {
-                if(list_) {
-                    outermost_ = list_->begin_read();
-                }
-            }
-        }
-
-        void end_run() noexcept {
-            if constexpr(!Threading::concurrent) {
-                if(list_) {
-                    list_->end_read(outermost_);
-                }
-            }
-        }
-
-        static constexpr std::size_t no_type = static_cast<std::size_t>(-1);
-
         const basic_bus &bus_;
         [[maybe_unused]] detail::batch_read_guard<Threading> section_{};
-        std::size_t type_{no_type};
-        list_type *list_{nullptr};
-        bool outermost_{false};
     };
+
+    /// The envelope kind of Event: the function that delivers a run of Events.
+    template<typename Event>
+    [[nodiscard]] static detail::event_kind kind_of() noexcept {
+        return reinterpret_cast<detail::event_kind>(&deliver_run<Event>);
+    }
+
+    /// Delivers the events at from's front while they are Events, to the list found once for the
+    /// run (single_thread, read once for the run). A type without a list gets one event
+    /// delivered to nobody, and is looked up again at its next (a handler may subscribe).
+    template<typename Event>
+    static void deliver_run(delivery_batch &batch, cursor &from) {
+        list_type *list = batch.bus().template find<Event>();
+        if(EVBUS_UNLIKELY(!list)) {
+            from.deliver_front([](const detail::envelope &) noexcept {});
+            return;
+        }
+        const auto deliver = [list](const detail::envelope &item) {
+            list->template publish_in_section<Event>(std::addressof(item.template get<Event>()));
+        };
+        [[maybe_unused]] const auto section = run_section(*list);
+        from.deliver_while([](const detail::envelope &item) noexcept { return item.kind == kind_of<Event>(); },
+                           deliver);
+    }
+
+    /// single_thread: the read of the list that a run spans; multi_thread: nothing (the batch's).
+    [[nodiscard]] static auto run_section(list_type &list) noexcept {
+        if constexpr(Threading::concurrent) {
+            return detail::no_read_guard{};
+        } else {
+            return list.read_section();
+        }
+    }
 
     [[nodiscard]] auto deliverer() const noexcept {
         return [this] { return delivery_batch{*this}; };

@@ -62,19 +62,19 @@ public:
     /// @brief Queues the event for dispatch(); false when closed or a bounded queue is full.
     template<typename Arg, typename = std::enable_if_t<std::is_constructible_v<Event, Arg &&>>>
     bool post(Arg &&event) {
-        return this->queue_.template post<Event>(0u, std::forward<Arg>(event), nullptr, clock::time_point::max());
+        return this->queue_.template post<Event>(nullptr, std::forward<Arg>(event), nullptr, clock::time_point::max());
     }
 
     /// @brief post() through a producer token (one thread at a time per token).
     template<typename Arg, typename = std::enable_if_t<std::is_constructible_v<Event, Arg &&>>>
     bool post(producer_token &token, Arg &&event) {
-        return this->queue_.template post<Event>(0u, std::forward<Arg>(event), &token, clock::time_point::max());
+        return this->queue_.template post<Event>(nullptr, std::forward<Arg>(event), &token, clock::time_point::max());
     }
 
     /// @brief post() that waits at most timeout for room in a full overflow_policy::block queue.
     template<typename Arg, typename Rep, typename Period>
     bool post_for(Arg &&event, std::chrono::duration<Rep, Period> timeout) {
-        return this->queue_.template post<Event>(0u, std::forward<Arg>(event), nullptr,
+        return this->queue_.template post<Event>(nullptr, std::forward<Arg>(event), nullptr,
                                                  detail::deadline_after(timeout));
     }
 
@@ -82,13 +82,13 @@ public:
     /// (never waits: a full bounded queue takes what fits, the rest is rejected).
     template<typename ForwardIt>
     std::size_t post_bulk(producer_token &token, ForwardIt first, ForwardIt last) {
-        return this->queue_.template post_bulk<Event>(0u, first, last, &token);
+        return this->queue_.template post_bulk<Event>(nullptr, first, last, &token);
     }
 
     /// @brief post_bulk() without a token.
     template<typename ForwardIt>
     std::size_t post_bulk(ForwardIt first, ForwardIt last) {
-        return this->queue_.template post_bulk<Event>(0u, first, last, nullptr);
+        return this->queue_.template post_bulk<Event>(nullptr, first, last, nullptr);
     }
 
     /// @brief Delivers the events queued when the call starts, on this thread; returns how many.
@@ -112,8 +112,12 @@ private:
         list_type &list;
         decltype(std::declval<list_type &>().read_section()) section;
 
-        void operator()(const item_type &item) const {
-            list.template publish_in_section<Event>(detail::queue_item<item_type>::payload(item));
+        void operator()(typename detail::async_queue<Threading, item_type>::cursor &from) const {
+            from.deliver_while([](const item_type &) noexcept { return true; },
+                               [this](const item_type &item) {
+                                   list.template publish_in_section<Event>(
+                                       detail::queue_item<item_type>::payload(item));
+                               });
         }
     };
 

@@ -69,6 +69,15 @@ class async_queue {
     using counter = typename Threading::template atomic<std::uint64_t>;
     static constexpr std::size_t batch_size = batch::capacity;
     static constexpr std::size_t line = Threading::concurrent ? 64u : alignof(counter);
+    using inner_cursor =
+        std::conditional_t<Threading::concurrent, batch_cursor<Item>, typename local_queue<Item>::cursor>;
+
+    /// The first exception a drain caught (nothing to hold without exceptions).
+#if EVBUS_HAS_EXCEPTIONS
+    using exception_slot = std::exception_ptr;
+#else
+    struct exception_slot {};
+#endif
 
     /// The post count of one producer token, written only by the thread using the
     /// token (a plain store, no read-modify-write) and summed by readers. Slots are
@@ -81,6 +90,60 @@ class async_queue {
 
 public:
     using clock = std::chrono::steady_clock;
+
+    /// The events of one batch as drain() hands them to a batch object: front() is the next one
+    /// (null once the batch is done), deliver_front(f) takes it and calls f(item). An exception
+    /// from f is kept for drain() to rethrow, and the batch goes on. A batch object takes every
+    /// event of its cursor.
+    class cursor {
+    public:
+        cursor(const cursor &) = delete;
+        cursor &operator=(const cursor &) = delete;
+
+        [[nodiscard]] EVBUS_ALWAYS_INLINE const Item *front() noexcept { return inner_.front(); }
+
+        /// Takes front() (which must be an event) and calls deliver(item).
+        template<typename Deliver>
+        EVBUS_ALWAYS_INLINE void deliver_front(Deliver &&deliver) noexcept {
+            inner_.take_while([taken = false](const Item &) mutable noexcept { return !std::exchange(taken, true); },
+                              guarded(deliver));
+        }
+
+        /// Takes events from the front while there are some and keep(item) is true, calling
+        /// deliver(item) on each.
+        template<typename Keep, typename Deliver>
+        EVBUS_ALWAYS_INLINE void deliver_while(Keep &&keep, Deliver &&deliver) noexcept {
+            inner_.take_while(keep, guarded(deliver));
+        }
+
+    private:
+        friend class async_queue;
+
+        template<typename... Source>
+        explicit cursor(exception_slot &first, Source &&...source) noexcept
+            : inner_{std::forward<Source>(source)...}, first_{first} {}
+
+        /// deliver, keeping the first exception it throws in first_.
+        template<typename Deliver>
+        [[nodiscard]] EVBUS_ALWAYS_INLINE auto guarded(Deliver &deliver) noexcept {
+            return [this, &deliver](Item &item) noexcept {
+#if EVBUS_HAS_EXCEPTIONS
+                try {
+                    deliver(std::as_const(item));
+                } catch(...) {
+                    if(!first_) {
+                        first_ = std::current_exception();
+                    }
+                }
+#else
+                deliver(std::as_const(item));
+#endif
+            };
+        }
+
+        inner_cursor inner_;
+        exception_slot &first_;
+    };
 
     /// A producer's handle: the queue's own token and a post counter of its own.
     class producer_token {
@@ -159,7 +222,7 @@ public:
 
     /// Queues Event{arg}; false (and counted as rejected) when closed, full, or timed out.
     template<typename Event, typename Arg>
-    bool post(std::size_t type, Arg &&arg, producer_token *token, clock::time_point deadline) {
+    bool post(event_kind kind, Arg &&arg, producer_token *token, clock::time_point deadline) {
         producer_slot *slot = token ? token->slot_ : nullptr;
         if(EVBUS_UNLIKELY(closed_.load(std::memory_order_relaxed)) || EVBUS_UNLIKELY(!reserve(deadline, slot))) {
             rejected_.fetch_add(1u, std::memory_order_relaxed);
@@ -167,13 +230,13 @@ public:
         }
         bool queued;
         if constexpr(Threading::concurrent) {
-            Item item = make<Event>(type, std::forward<Arg>(arg), slot);
+            Item item = make<Event>(kind, std::forward<Arg>(arg), slot);
             queued = token ? queue_.enqueue(token->inner_, std::move(item)) : queue_.enqueue(std::move(item));
             if(EVBUS_UNLIKELY(!queued)) {
                 item_ops::release(item);
             }
         } else { // built in its slot: no copy through the stack, which stalls store forwarding
-            queued = queue_.emplace([&] { return make<Event>(type, std::forward<Arg>(arg), slot); });
+            queued = queue_.emplace([&] { return make<Event>(kind, std::forward<Arg>(arg), slot); });
         }
         if(EVBUS_UNLIKELY(!queued)) { // the queue could not allocate
             unreserve(slot);
@@ -192,7 +255,7 @@ public:
     /// returns how many were accepted. Never waits: on a full bounded queue it takes
     /// what fits and rejects (and counts) the rest; all are rejected once closed.
     template<typename Event, typename It>
-    std::size_t post_bulk(std::size_t type, It first, It last, producer_token *token) {
+    std::size_t post_bulk(event_kind kind, It first, It last, producer_token *token) {
         std::size_t accepted = 0;
         batch chunk;
         while(first != last) {
@@ -207,7 +270,7 @@ public:
             try {
 #endif
                 for(; built < room; ++built, ++first) {
-                    ::new(static_cast<void *>(chunk.at(built))) Item(item_ops::template make<Event>(type, *first));
+                    ::new(static_cast<void *>(chunk.at(built))) Item(item_ops::template make<Event>(kind, *first));
                 }
 #if EVBUS_HAS_EXCEPTIONS
             } catch(...) {
@@ -292,11 +355,10 @@ public:
     }
 
     /// Hands up to max queued events, in batches, to a batch object that make_batch() returns
-    /// for each (it holds what the batch's deliveries share, such as a read section), called
-    /// as batch(const Item&) on this thread; returns how many this call delivered. Events
-    /// posted after the call starts wait for the next call. If a delivery throws, the rest of
-    /// the current batch is still delivered and the first exception is rethrown; later events
-    /// stay queued.
+    /// for each (it holds what the batch's deliveries share, such as a read section), called as
+    /// batch(cursor&) on this thread; returns how many this call delivered. Events posted after
+    /// the call starts wait for the next call. If a delivery throws, the rest of the current
+    /// batch is still delivered and the first exception is rethrown; later events stay queued.
     template<typename MakeBatch>
     std::size_t drain(std::size_t max, MakeBatch &&make_batch) {
         std::size_t done = 0;
@@ -316,10 +378,7 @@ public:
             // queued and not yet as consumed, fits within target.
             const std::uint64_t target = got < want ? 0u : drain_target(max);
             for(;;) {
-                done += deliver_batch(make_batch, first, [&](const auto &deliver_one) {
-                    queue_type::deliver_taken(items, got, deliver_one);
-                    return got;
-                });
+                done += deliver_batch(make_batch, first, items, got);
                 rethrow_first(first);
                 const std::uint64_t now = consumed_.load(std::memory_order_acquire);
                 if(now >= target) {
@@ -333,10 +392,9 @@ public:
         } else {
             const std::uint64_t target = drain_target(max);
             for(std::uint64_t now; (now = consumed_.load(std::memory_order_acquire)) < target;) {
-                const std::size_t got = deliver_batch(make_batch, first, [&](const auto &deliver_one) {
-                    return queue_.consume_bulk(
-                        static_cast<std::size_t>(std::min<std::uint64_t>(batch_size, target - now)), deliver_one);
-                });
+                const std::size_t got =
+                    deliver_batch(make_batch, first, queue_,
+                                  static_cast<std::size_t>(std::min<std::uint64_t>(batch_size, target - now)));
                 if(got == 0u) {
                     break;
                 }
@@ -367,7 +425,7 @@ public:
     /// Drops every queued event; returns how many (counted as discarded).
     std::size_t clear() {
         std::size_t total = 0;
-        for(std::size_t got; (got = queue_.consume_bulk(batch_size, [](Item &) noexcept {})) != 0u; total += got) {
+        for(std::size_t got; (got = discard_batch()) != 0u; total += got) {
             discarded_.fetch_add(got, std::memory_order_relaxed);
             consumed_.fetch_add(got, std::memory_order_release);
         }
@@ -399,17 +457,17 @@ private:
 
     /// Item for Event{arg}; if building it throws, takes back the post reserve() counted.
     template<typename Event, typename Arg>
-    Item make(std::size_t type, Arg &&arg, producer_slot *slot) {
+    Item make(event_kind kind, Arg &&arg, producer_slot *slot) {
 #if EVBUS_HAS_EXCEPTIONS
         try {
-            return item_ops::template make<Event>(type, std::forward<Arg>(arg));
+            return item_ops::template make<Event>(kind, std::forward<Arg>(arg));
         } catch(...) {
             unreserve(slot);
             throw;
         }
 #else
         (void)slot;
-        return item_ops::template make<Event>(type, std::forward<Arg>(arg));
+        return item_ops::template make<Event>(kind, std::forward<Arg>(arg));
 #endif
     }
 
@@ -491,13 +549,6 @@ private:
         }
     }
 
-    /// The first exception a drain caught (nothing to hold without exceptions).
-#if EVBUS_HAS_EXCEPTIONS
-    using exception_slot = std::exception_ptr;
-#else
-    struct exception_slot {};
-#endif
-
     /// Where a drain that starts now stops: consumed_ plus what is queued, at most max. Events that
     /// a nested dispatch or clear (or another consumer) takes count against this call's budget.
     [[nodiscard]] std::uint64_t drain_target(std::size_t max) const noexcept {
@@ -507,34 +558,37 @@ private:
         return consumed + std::min<std::uint64_t>(queued, max);
     }
 
-    /// Hands the events that consume(deliver_one) passes on to one make_batch() object, keeping
-    /// the first exception in first; counts them as delivered and returns how many.
-    template<typename MakeBatch, typename Consume>
-    std::size_t deliver_batch(MakeBatch &make_batch, exception_slot &first, Consume &&consume) {
+    /// Hands one batch, a cursor made from source, to one make_batch() object, keeping the first
+    /// exception in first; counts the batch as delivered and returns its size.
+    template<typename MakeBatch, typename... Source>
+    std::size_t deliver_batch(MakeBatch &make_batch, exception_slot &first, Source &&...source) {
         std::size_t got;
         {
-            auto deliver = make_batch();
-            const auto deliver_one = [&](const Item &item) noexcept {
-#if EVBUS_HAS_EXCEPTIONS
-                try {
-                    deliver(item);
-                } catch(...) {
-                    if(!first) {
-                        first = std::current_exception();
-                    }
-                }
-#else
-                (void)first;
-                deliver(item);
-#endif
-            };
-            got = consume(deliver_one);
+            cursor from{first, std::forward<Source>(source)...};
+            make_batch()(from);
+            got = from.inner_.taken();
         }
         if(got != 0u) {
             delivered_.fetch_add(got, std::memory_order_relaxed);
             consumed_.fetch_add(got, std::memory_order_release);
         }
         return got;
+    }
+
+    /// Drops up to one batch of queued events; returns how many.
+    std::size_t discard_batch() {
+        const auto discard = [](inner_cursor &from) noexcept {
+            from.take_while([](const Item &) noexcept { return true; }, [](Item &) noexcept {});
+            return from.taken();
+        };
+        if constexpr(Threading::concurrent) {
+            batch items;
+            inner_cursor from{items, queue_.take(items, batch_size)};
+            return discard(from);
+        } else {
+            inner_cursor from{queue_, batch_size};
+            return discard(from);
+        }
     }
 
     static void rethrow_first([[maybe_unused]] exception_slot &first) {

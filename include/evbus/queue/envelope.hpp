@@ -14,6 +14,10 @@ namespace evbus::detail {
 
 struct envelope;
 
+/// A word that names one event type to the owner of a queue (a bus stores there the function that
+/// delivers a run of events of that type); any function pointer, converted back before a call.
+using event_kind = void (*)();
+
 /// How to free the payload of one heap-stored event type.
 struct envelope_ops {
     void (*destroy)(envelope &self) noexcept;
@@ -34,12 +38,24 @@ struct envelope {
                                         alignof(Event) <= inline_align;
 
     const envelope_ops *ops;
-    std::size_t type;
+    event_kind kind;
     alignas(inline_align) unsigned char storage[inline_size];
 
-    /// Stores an Event built from arg.
+    /// Stores an Event built from arg, tagged with kind.
     template<typename Event, typename Arg>
-    void emplace(std::size_t event_type, Arg &&arg);
+    void emplace(event_kind event, Arg &&arg);
+
+    /// The payload, which must be an Event (stored inline or not as fits_inline<Event> says).
+    template<typename Event>
+    [[nodiscard]] const Event &get() const noexcept {
+        if constexpr(fits_inline<Event>) {
+            return *std::launder(reinterpret_cast<const Event *>(storage));
+        } else {
+            const Event *heap;
+            std::memcpy(&heap, storage, sizeof(heap));
+            return *heap;
+        }
+    }
 
     [[nodiscard]] const void *payload() const noexcept {
         if(ops) {
@@ -72,7 +88,7 @@ template<typename Event>
 inline constexpr envelope_ops envelope_heap_ops{&envelope_destroy_heap<Event>};
 
 template<typename Event, typename Arg>
-void envelope::emplace(std::size_t event_type, Arg &&arg) {
+void envelope::emplace(event_kind event, Arg &&arg) {
     if constexpr(fits_inline<Event>) {
         ::new(static_cast<void *>(storage)) Event(std::forward<Arg>(arg));
         ops = nullptr;
@@ -81,7 +97,7 @@ void envelope::emplace(std::size_t event_type, Arg &&arg) {
         std::memcpy(storage, &heap, sizeof(heap));
         ops = &envelope_heap_ops<Event>;
     }
-    type = event_type;
+    kind = event;
 }
 
 } // namespace evbus::detail

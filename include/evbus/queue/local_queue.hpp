@@ -4,6 +4,7 @@
 /// @file
 /// @brief detail::local_queue: a growable ring buffer for single-thread buses and channels.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -19,7 +20,7 @@ namespace evbus::detail {
 
 /// FIFO for one thread. Grows by doubling when full; never shrinks, so a steady state allocates
 /// nothing. Positions count up without wrapping (64 bits); position p lives in slot p & mask_.
-/// Queued items sit at positions [head_, tail_); consume_bulk() hands them over in their slots.
+/// Queued items sit at positions [head_, tail_); a cursor hands them over in their slots.
 template<typename Item>
 class local_queue {
     static_assert(std::is_nothrow_move_constructible_v<Item>, "evbus: queued items must move without throwing");
@@ -81,40 +82,80 @@ public:
         return true;
     }
 
-    /// Calls f(item) (which must not throw) on up to max items, oldest first, each in its slot,
-    /// then ends the item; returns how many. f may post (items go behind) and consume again (a
-    /// nested consume takes the items after the current one, and those count against this call's
-    /// max). The slots from where the outermost consume began stay reserved until it returns (the
-    /// ring is full when tail_ reaches limit_), and storage the ring grows out of meanwhile is
-    /// freed only then.
-    template<typename F>
-    std::size_t consume_bulk(std::size_t max, F &&f) {
-        static_assert(std::is_nothrow_invocable_v<F &, Item &>, "evbus: consume_bulk's callback must be noexcept");
-        const bool outermost = !consuming_;
-        consuming_ = true;
-        const std::uint64_t queued = tail_ - head_;
-        const std::uint64_t end = head_ + (max < queued ? max : queued);
-        std::size_t done = 0;
-        // The position lives in a register; head_ is stored for f and read back only to see
-        // whether f consumed too (a predicted branch, not a chain of stores and reloads).
-        for(std::uint64_t position = head_; position < end; ++done) {
-            Item *item = slot(position);
-            head_ = ++position;
-            f(*item);
-            detail::destroy_item(*item);
-            if(EVBUS_UNLIKELY(head_ != position)) {
-                position = head_;
+    /// A consume in progress: hands out up to max queued items, oldest first, each in its slot.
+    /// Whoever takes an item may post (items go behind) and consume again: a nested consume takes
+    /// the items after the current one, and those count against this cursor's max. The slots
+    /// from where the outermost consume began stay reserved until its cursor ends (the ring is
+    /// full when tail_ reaches limit_), and storage the ring grows out of meanwhile is freed
+    /// only then.
+    class cursor {
+    public:
+        cursor(local_queue &queue, std::size_t max) noexcept
+            : queue_{queue}, position_{queue.head_},
+              end_{position_ + std::min<std::uint64_t>(max, queue.tail_ - queue.head_)}, outermost_{!queue.consuming_} {
+            queue.consuming_ = true;
+        }
+
+        cursor(const cursor &) = delete;
+        cursor &operator=(const cursor &) = delete;
+
+        ~cursor() {
+            if(outermost_) {
+                queue_.end_consume();
             }
         }
-        if(outermost) {
-            consuming_ = false;
-            limit_ = head_ + capacity();
-            if(EVBUS_UNLIKELY(!outgrown_.empty())) {
-                free_outgrown();
+
+        /// The next item, or null when this cursor's share is taken.
+        [[nodiscard]] EVBUS_ALWAYS_INLINE Item *front() noexcept {
+            // A predicted branch, not a chain of stores and reloads: position_ stays put unless
+            // whoever took the last item consumed too.
+            if(EVBUS_UNLIKELY(queue_.head_ != position_)) {
+                position_ = queue_.head_;
             }
+            return position_ < end_ ? queue_.slot(position_) : nullptr;
         }
-        return done;
-    }
+
+        /// Takes items from the front while there are some and keep(item) is true, calling f(item)
+        /// (which must not throw) on each and ending it.
+        template<typename Keep, typename F>
+        EVBUS_ALWAYS_INLINE void take_while(Keep &&keep, F &&f) noexcept {
+            static_assert(std::is_nothrow_invocable_v<F &, Item &>, "evbus: a delivery callback must be noexcept");
+            // Positions in registers: f may post, grow the ring or consume, so only the queue's
+            // own fields are read again after it.
+            local_queue &queue = queue_;
+            const std::uint64_t end = end_;
+            std::uint64_t position = position_;
+            std::size_t taken = taken_;
+            for(;;) {
+                if(EVBUS_UNLIKELY(queue.head_ != position)) {
+                    position = queue.head_; // f consumed too
+                }
+                if(position >= end) {
+                    break;
+                }
+                Item *item = queue.slot(position);
+                if(!keep(std::as_const(*item))) {
+                    break;
+                }
+                queue.head_ = ++position;
+                ++taken;
+                f(*item);
+                detail::destroy_item(*item);
+            }
+            position_ = position;
+            taken_ = taken;
+        }
+
+        /// How many items this cursor has handed out.
+        [[nodiscard]] std::size_t taken() const noexcept { return taken_; }
+
+    private:
+        local_queue &queue_;
+        std::uint64_t position_;
+        std::uint64_t end_;
+        std::size_t taken_{0};
+        bool outermost_;
+    };
 
 private:
     [[nodiscard]] Item *slot(std::uint64_t position) noexcept { return std::launder(slots_ + (position & mask_)); }
@@ -163,6 +204,15 @@ private:
         mask_ = mask;
         limit_ = head_ + capacity; // nothing of the new storage is reserved yet
         return true;
+    }
+
+    /// The outermost cursor ended: nothing is reserved beyond the queued items any more.
+    void end_consume() noexcept {
+        consuming_ = false;
+        limit_ = head_ + capacity();
+        if(EVBUS_UNLIKELY(!outgrown_.empty())) {
+            free_outgrown();
+        }
     }
 
     EVBUS_COLD void free_outgrown() noexcept {

@@ -5,7 +5,6 @@
 /// @brief detail::mpmc_queue: the lock-free multi-producer multi-consumer queue (moodycamel).
 
 #include <cstddef>
-#include <type_traits>
 #include <utility>
 
 #include "concurrentqueue.hpp"
@@ -49,25 +48,6 @@ public:
     /// Dequeues up to max items (at most one batch) into items; returns how many.
     std::size_t take(item_batch<Item> &items, std::size_t max) {
         return queue_.try_dequeue_bulk(items.out(), max < items.capacity ? max : items.capacity);
-    }
-
-    /// Calls f(item) (which must not throw) on the first count items, oldest first, and ends each.
-    template<typename F>
-    static void deliver_taken(item_batch<Item> &items, std::size_t count, F &&f) {
-        static_assert(std::is_nothrow_invocable_v<F &, Item &>, "evbus: a delivery callback must be noexcept");
-        for(std::size_t i = 0; i < count; ++i) {
-            f(items[i]);
-            detail::destroy_item(items[i]);
-        }
-    }
-
-    /// take() then deliver_taken(); returns how many.
-    template<typename F>
-    std::size_t consume_bulk(std::size_t max, F &&f) {
-        item_batch<Item> items;
-        const std::size_t got = take(items, max);
-        deliver_taken(items, got, f);
-        return got;
     }
 
 private:

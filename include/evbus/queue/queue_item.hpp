@@ -36,7 +36,7 @@ struct queue_item {
     static_assert(std::is_nothrow_move_constructible_v<Item>, "evbus: queued items must move without throwing");
 
     template<typename Event, typename Arg>
-    [[nodiscard]] static Item make(std::size_t, Arg &&arg) {
+    [[nodiscard]] static Item make(event_kind, Arg &&arg) {
         static_assert(std::is_constructible_v<Item, Arg &&>,
                       "evbus: the event type cannot be built from this argument");
         return Item(std::forward<Arg>(arg));
@@ -52,9 +52,9 @@ struct queue_item {
 template<>
 struct queue_item<envelope> {
     template<typename Event, typename Arg>
-    [[nodiscard]] static envelope make(std::size_t type, Arg &&arg) {
+    [[nodiscard]] static envelope make(event_kind kind, Arg &&arg) {
         envelope item; // NOLINT: emplace fills it
-        item.template emplace<Event>(type, std::forward<Arg>(arg));
+        item.template emplace<Event>(kind, std::forward<Arg>(arg));
         return item;
     }
 
@@ -119,6 +119,44 @@ public:
 
 private:
     alignas(Item) unsigned char storage_[sizeof(Item) * capacity];
+};
+
+/// Hands out the first count items of an item_batch, oldest first, like local_queue::cursor.
+/// Whoever holds it takes every item.
+template<typename Item>
+class batch_cursor {
+public:
+    template<std::size_t Capacity>
+    batch_cursor(item_batch<Item, Capacity> &items, std::size_t count) noexcept
+        : next_{items.at(0)}, end_{next_ + count}, taken_{count} {}
+
+    batch_cursor(const batch_cursor &) = delete;
+    batch_cursor &operator=(const batch_cursor &) = delete;
+
+    /// The next item, or null when all are taken.
+    [[nodiscard]] Item *front() const noexcept { return next_ != end_ ? std::launder(next_) : nullptr; }
+
+    /// Takes items while there are some and keep(item) is true, calling f(item) (which must not
+    /// throw) on each and ending it.
+    template<typename Keep, typename F>
+    void take_while(Keep &&keep, F &&f) noexcept {
+        static_assert(std::is_nothrow_invocable_v<F &, Item &>, "evbus: a delivery callback must be noexcept");
+        Item *next = next_;
+        Item *const end = end_;
+        for(; next != end && keep(std::as_const(*std::launder(next))); ++next) {
+            f(*std::launder(next));
+            detail::destroy_item(*std::launder(next));
+        }
+        next_ = next;
+    }
+
+    /// How many items this cursor hands out.
+    [[nodiscard]] std::size_t taken() const noexcept { return taken_; }
+
+private:
+    Item *next_;
+    Item *end_;
+    std::size_t taken_;
 };
 
 } // namespace evbus::detail
