@@ -1,6 +1,7 @@
 // Queued delivery against its floors, each measured in the same process:
 //  (a) one thread posts 64 events then dispatches them: ns per event, against a vector
-//      (the floor) and raw moodycamel (bulk enqueue + bulk dequeue), same handler;
+//      (the floor) and raw moodycamel (bulk enqueue + bulk dequeue), same handler; also a bus
+//      carrying two event types in alternating runs;
 //  (b) one producer thread to one consumer thread on different cores: events per second,
 //      against raw moodycamel with a producer token, single enqueue, bulk dequeue;
 //  (c) ping-pong round trip between two threads through two queues: p50 and p99.
@@ -100,6 +101,25 @@ void a_bus_post_dispatch(benchmark::State &state) {
     for(auto _: state) {
         for(std::size_t i = 0; i < burst; ++i) {
             bus.post(bench_event{i, 1.0});
+        }
+        bus.dispatch();
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * burst));
+}
+
+// Two event types in alternating runs of RunLength events each (1: every event changes type).
+template<typename Bus, std::size_t RunLength>
+void a_bus_post_dispatch_mixed(benchmark::State &state) {
+    Bus bus;
+    auto s = bus.template subscribe<bench_event>(handler);
+    auto o = bus.template subscribe<bench_other_event>(bench_other_handler);
+    for(auto _: state) {
+        for(std::size_t i = 0; i < burst; ++i) {
+            if(i / RunLength % 2u == 0u) {
+                bus.post(bench_event{i, 1.0});
+            } else {
+                bus.post(bench_other_event{i, 1.0});
+            }
         }
         bus.dispatch();
     }
@@ -304,6 +324,9 @@ BENCHMARK_TEMPLATE(a_bus_post_dispatch, evbus::bus);
 BENCHMARK(a_publisher_post_dispatch);
 BENCHMARK(a_publisher_post_bulk_dispatch);
 BENCHMARK_TEMPLATE(a_bus_post_dispatch, evbus::st_bus);
+BENCHMARK_TEMPLATE(a_bus_post_dispatch_mixed, evbus::st_bus, 1);
+BENCHMARK_TEMPLATE(a_bus_post_dispatch_mixed, evbus::st_bus, 8);
+BENCHMARK_TEMPLATE(a_bus_post_dispatch_mixed, evbus::bus, 1);
 BENCHMARK_TEMPLATE(a_channel_post_dispatch, evbus::multi_thread);
 BENCHMARK_TEMPLATE(a_channel_post_dispatch, evbus::single_thread);
 BENCHMARK(b_raw_moodycamel)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);

@@ -19,6 +19,10 @@ void bench_handler_fn(const bench_event &event) {
 const std::array<bench_handler, bench_handler_count> bench_handlers =
     make_table(std::make_index_sequence<bench_handler_count>{});
 
+void (*const bench_other_handler)(const bench_other_event &) = [](const bench_other_event &event) {
+    counters[1] += event.id;
+};
+
 std::uint64_t bench_sink() noexcept {
     std::uint64_t sum = 0;
     for(auto c: counters) {

@@ -13,6 +13,15 @@ struct bench_event {
 
 using bench_handler = void (*)(const bench_event &);
 
+/// A second event type of the same shape, for queues that carry more than one type.
+struct bench_other_event {
+    std::uint64_t id;
+    double value;
+};
+
+/// A handler of bench_other_event that does what bench_handlers[1] does.
+extern void (*const bench_other_handler)(const bench_other_event &);
+
 inline constexpr std::size_t bench_handler_count = 100;
 
 /// bench_handler_count distinct functions, each adding to its own counter.
