@@ -15,7 +15,8 @@ namespace evbus::detail {
 struct envelope;
 
 /// A word that names one event type to the owner of a queue (a bus stores there the function that
-/// delivers a run of events of that type); any function pointer, converted back before a call.
+/// delivers a run of events of that type; a channel, which carries one type, leaves it null); any
+/// function pointer, converted back before a call.
 using event_kind = void (*)();
 
 /// How to free the payload of one heap-stored event type.

@@ -107,9 +107,7 @@ public:
 
         /// The next item, or null when this cursor's share is taken.
         [[nodiscard]] EVBUS_ALWAYS_INLINE Item *front() noexcept {
-            // A predicted branch, not a chain of stores and reloads: position_ stays put unless
-            // whoever took the last item consumed too.
-            if(EVBUS_UNLIKELY(queue_.head_ != position_)) {
+            if(EVBUS_UNLIKELY(queue_.head_ != position_)) { // whoever took the last item consumed too
                 position_ = queue_.head_;
             }
             return position_ < end_ ? queue_.slot(position_) : nullptr;
@@ -121,7 +119,8 @@ public:
         EVBUS_ALWAYS_INLINE void take_while(Keep &&keep, F &&f) noexcept {
             static_assert(std::is_nothrow_invocable_v<F &, Item &>, "evbus: a delivery callback must be noexcept");
             // Positions in registers: f may post, grow the ring or consume, so only the queue's
-            // own fields are read again after it.
+            // own fields are read again after it, and head_ only to notice a nested consume (a
+            // predicted branch, not a chain of stores and reloads).
             local_queue &queue = queue_;
             const std::uint64_t end = end_;
             std::uint64_t position = position_;
