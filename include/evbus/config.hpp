@@ -45,6 +45,22 @@
 #    define EVBUS_ALWAYS_INLINE inline
 #endif
 
+/// @def EVBUS_TRY
+/// @brief `try`, or with -fno-exceptions a block that always runs: one body for both builds.
+/// @def EVBUS_CATCH
+/// @brief `catch(...)`, or with -fno-exceptions a block that never runs.
+/// @def EVBUS_RETHROW
+/// @brief `throw;` inside an EVBUS_CATCH block; nothing with -fno-exceptions.
+#if EVBUS_HAS_EXCEPTIONS
+#    define EVBUS_TRY try
+#    define EVBUS_CATCH catch(...)
+#    define EVBUS_RETHROW throw
+#else
+#    define EVBUS_TRY if(true)
+#    define EVBUS_CATCH if(false)
+#    define EVBUS_RETHROW (void)0
+#endif
+
 namespace evbus {
 
 /// @brief Error codes reported by evbus for misuse and bad input.

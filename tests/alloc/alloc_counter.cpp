@@ -33,6 +33,10 @@ void *counted_alloc(std::size_t size, std::size_t align = 0) {
     std::abort();
 #endif
 }
+void *counted_nothrow_alloc(std::size_t size) noexcept {
+    allocations.fetch_add(1, std::memory_order_relaxed);
+    return failing ? nullptr : std::malloc(size == 0 ? 1 : size);
+}
 } // namespace
 
 std::size_t alloc_counter::count() noexcept { return allocations.load(std::memory_order_relaxed); }
@@ -42,8 +46,8 @@ alloc_counter::scoped_failure::~scoped_failure() { failing = false; }
 
 void *operator new(std::size_t size) { return counted_alloc(size); }
 void *operator new[](std::size_t size) { return counted_alloc(size); }
-void *operator new(std::size_t size, const std::nothrow_t &) noexcept { return std::malloc(size == 0 ? 1 : size); }
-void *operator new[](std::size_t size, const std::nothrow_t &) noexcept { return std::malloc(size == 0 ? 1 : size); }
+void *operator new(std::size_t size, const std::nothrow_t &) noexcept { return counted_nothrow_alloc(size); }
+void *operator new[](std::size_t size, const std::nothrow_t &) noexcept { return counted_nothrow_alloc(size); }
 void *operator new(std::size_t size, std::align_val_t al) { return counted_alloc(size, static_cast<std::size_t>(al)); }
 void *operator new[](std::size_t size, std::align_val_t al) {
     return counted_alloc(size, static_cast<std::size_t>(al));

@@ -7,7 +7,8 @@
 namespace alloc_counter {
 [[nodiscard]] std::size_t count() noexcept;
 
-/// While alive, every counted operator new fails (throws std::bad_alloc) on this thread.
+/// While alive, every operator new fails on this thread: the throwing forms throw std::bad_alloc,
+/// the nothrow forms return null.
 class scoped_failure {
 public:
     scoped_failure() noexcept;

@@ -19,7 +19,7 @@
 #include "../config.hpp"
 #include "../queue/queue_front.hpp"
 #include "../queue/queue_stats.hpp"
-#include "bus_config.hpp"
+#include "../queue/bus_config.hpp"
 #include "handler_list.hpp"
 #include "query.hpp"
 #include "subscription.hpp"
@@ -167,7 +167,7 @@ public:
             [responder = handler_type(std::forward<Fn>(fn))](const detail::query_call<Query> &call) mutable {
                 call.answer.emplace(std::invoke(responder, *call.query));
             },
-            0, true);
+            0, detail::list_occupancy::exclusive);
     }
 
     /// @brief Asks the responder of Query on this thread and returns its answer; no responder is an
@@ -214,7 +214,7 @@ private:
     /// knows the type and calls handlers directly. multi_thread, the batch is one RCU read section.
     class delivery_batch {
     public:
-        explicit delivery_batch(const basic_bus &bus) noexcept: bus_{bus} {}
+        explicit delivery_batch(const basic_bus &owner): bus_{owner}, section_{owner.scope()} {}
         delivery_batch(const delivery_batch &) = delete;
         delivery_batch &operator=(const delivery_batch &) = delete;
 
@@ -228,7 +228,7 @@ private:
 
     private:
         const basic_bus &bus_;
-        [[maybe_unused]] detail::batch_read_guard<Threading> section_{};
+        [[maybe_unused]] detail::batch_read_guard<Threading> section_;
     };
 
     /// The envelope kind of Event: the function that delivers a run of Events.
@@ -263,6 +263,9 @@ private:
             return list.read_section();
         }
     }
+
+    /// What this bus's read sections cover: its lists, the handlers they call.
+    [[nodiscard]] detail::rcu_scope scope() const noexcept { return detail::scope_of(this); }
 
     [[nodiscard]] auto deliverer() const noexcept {
         return [this] { return delivery_batch{*this}; };
@@ -306,7 +309,7 @@ private:
             table_.store(grown, std::memory_order_release);
             table = grown;
         }
-        lists_.push_back(std::make_shared<list_type>());
+        lists_.push_back(std::make_shared<list_type>(scope()));
         list_type *list = lists_.back().get();
         table->slots()[index].store(list, std::memory_order_release);
         if(index < direct_slots) {

@@ -14,7 +14,7 @@
 #include "../fwd.hpp"
 #include "../queue/queue_front.hpp"
 #include "../queue/queue_stats.hpp"
-#include "bus_config.hpp"
+#include "../queue/bus_config.hpp"
 #include "handler_list.hpp"
 #include "subscription.hpp"
 #include "threading.hpp"
@@ -42,7 +42,7 @@ public:
     channel(): channel{bus_config{}} {}
 
     /// @brief An empty channel whose post queue has the given settings.
-    explicit channel(const bus_config &config): front{config}, list_{std::make_shared<list_type>()} {}
+    explicit channel(const bus_config &config): front{config}, list_{std::make_shared<list_type>(detail::scope_of(this))} {}
 
     /// @brief Closes the channel and delivers what is still queued, like basic_bus's destructor.
     ~channel() { this->queue_.shutdown(deliverer()); }

@@ -17,17 +17,16 @@
 #include <vector>
 
 #include "../config.hpp"
-#include "rcu.hpp"
+#include "../sync/rcu.hpp"
+#include "reclamation.hpp"
 #include "subscription.hpp"
 #include "threading.hpp"
 
-#if EVBUS_HAS_EXCEPTIONS
-#    include <exception>
-#endif
+#include <exception>
 
 namespace evbus::detail {
 
-template<typename Policy>
+template<typename Threading>
 struct handler_node {
     using invoke_fn = void (*)(const void *, handler_node *); // event first: it is the handler's own argument
     using destroy_fn = void (*)(handler_node *) noexcept;
@@ -38,11 +37,13 @@ struct handler_node {
     invoke_fn invoke;
     destroy_fn destroy;
     int priority;
+    handler_node *retired_next{nullptr}; // see retired_memory
+    std::uint64_t retired_at{0u};
 };
 
-template<typename Policy, typename Event, typename Fn>
-struct handler_node_impl final: handler_node<Policy> {
-    using base = handler_node<Policy>;
+template<typename Threading, typename Event, typename Fn>
+struct handler_node_impl final: handler_node<Threading> {
+    using base = handler_node<Threading>;
 
     template<typename Arg>
     handler_node_impl(Arg &&arg, int priority)
@@ -69,7 +70,7 @@ using any_direct_handler = void (*)();
 /// next to its node. Unsubscribing nulls both, in every snapshot a reader may still be walking:
 /// `invoke` first, then `direct`, while readers load `direct` first, so a reader that sees no
 /// `direct` also sees no `invoke` (both seq_cst).
-template<typename Policy, typename Node>
+template<typename Threading, typename Node>
 struct handler_entry {
     /// The entry's three words, copied when a writer builds the next snapshot.
     struct value {
@@ -84,19 +85,21 @@ struct handler_entry {
         return {direct.load(std::memory_order_relaxed), invoke.load(std::memory_order_relaxed), target};
     }
 
-    typename Policy::template atomic<any_direct_handler> direct;
-    typename Policy::template atomic<typename Node::invoke_fn> invoke;
+    typename Threading::template atomic<any_direct_handler> direct;
+    typename Threading::template atomic<typename Node::invoke_fn> invoke;
     Node *target;
 };
 
 /// Immutable array of entries in call order, in one allocation (only the entries' call
 /// pointers change, to null, when a handler is unsubscribed).
-template<typename Policy, typename Node>
+template<typename Threading, typename Node>
 struct handler_snapshot {
-    using entry = handler_entry<Policy, Node>;
+    using entry = handler_entry<Threading, Node>;
 
     std::size_t size;
-    entry *last; // one past the last entry, stored so a publish need not compute it
+    entry *last;                             // one past the last entry, stored so a publish need not compute it
+    handler_snapshot *retired_next{nullptr}; // see retired_memory
+    std::uint64_t retired_at{0u};
 
     [[nodiscard]] const entry *begin() const noexcept {
         return std::launder(reinterpret_cast<const entry *>(this + 1));
@@ -105,17 +108,18 @@ struct handler_snapshot {
     [[nodiscard]] entry *begin() noexcept { return std::launder(reinterpret_cast<entry *>(this + 1)); }
     [[nodiscard]] entry *end() noexcept { return last; }
 
-    /// A snapshot of count entries; fill(i) gives entry i's entry::value.
+    /// A snapshot of count entries; fill(i) gives entry i's entry::value. std::bad_alloc when
+    /// memory runs out.
     template<typename Fill>
     [[nodiscard]] static handler_snapshot *make(std::size_t count, Fill fill) {
-        static_assert(alignof(entry) <= alignof(std::size_t) && std::is_trivially_destructible_v<entry>);
-        void *memory = ::operator new(sizeof(handler_snapshot) + count * sizeof(entry));
-        auto *slots = reinterpret_cast<entry *>(static_cast<handler_snapshot *>(memory) + 1);
-        auto *made = ::new(memory) handler_snapshot{count, slots + count};
-        for(std::size_t i = 0; i < count; ++i) {
-            ::new(static_cast<void *>(slots + i)) entry{fill(i)};
-        }
-        return made;
+        return build(::operator new(sizeof(handler_snapshot) + count * sizeof(entry)), count, fill);
+    }
+
+    /// make(), or null when memory runs out.
+    template<typename Fill>
+    [[nodiscard]] static handler_snapshot *try_make(std::size_t count, Fill fill) noexcept {
+        void *memory = ::operator new(sizeof(handler_snapshot) + count * sizeof(entry), std::nothrow);
+        return memory ? build(memory, count, fill) : nullptr;
     }
 
     static void destroy(handler_snapshot *snapshot) noexcept { ::operator delete(snapshot); }
@@ -130,7 +134,7 @@ struct handler_snapshot {
             handler_snapshot header;
             entry nothing;
         };
-        static holder none{{0u, &none.nothing + 1}, entry{typename entry::value{nullptr, &call_nothing, nullptr}}};
+        static holder none{{0u, &none.nothing + 1, nullptr, 0u}, entry{typename entry::value{nullptr, &call_nothing, nullptr}}};
         return &none.header;
     }
 
@@ -139,6 +143,18 @@ struct handler_snapshot {
     [[nodiscard]] bool is_empty() const noexcept { return size == 0u; }
 
 private:
+    template<typename Fill>
+    [[nodiscard]] static handler_snapshot *build(void *memory, std::size_t count, Fill &fill) noexcept {
+        static_assert(alignof(entry) <= alignof(std::size_t) && std::is_trivially_destructible_v<entry>);
+        static_assert(std::is_nothrow_invocable_v<Fill &, std::size_t>, "filling a snapshot must not throw");
+        auto *slots = reinterpret_cast<entry *>(static_cast<handler_snapshot *>(memory) + 1);
+        auto *made = ::new(memory) handler_snapshot{count, slots + count};
+        for(std::size_t i = 0; i < count; ++i) {
+            ::new(static_cast<void *>(slots + i)) entry{fill(i)};
+        }
+        return made;
+    }
+
     static void call_nothing(const void *, Node *) noexcept {}
 };
 
@@ -157,29 +173,34 @@ template<typename Fn>
     }
 }
 
+/// Whether a handler list takes any number of handlers, or one at most (a query's responder).
+enum class list_occupancy {
+    shared,    ///< any number of handlers
+    exclusive, ///< subscribing to a list that has a handler is errc::duplicate_responder
+};
+
 /// Handlers of one event type. Readers (publish) never lock: they load the current snapshot and
 /// call each entry. Writers build a new snapshot under the mutex, swap it in, and retire the old
-/// one until no reader can still see it (policy-specific, see commit()). Unsubscribing also
-/// nulls the removed handler's entries in every snapshot that is not yet freed, so a reader still
-/// walking one (a nested publish on this thread, or a thread the grace period skipped) calls
-/// nothing from then on.
-template<typename Policy>
-class handler_list final: public connection_owner, public std::enable_shared_from_this<handler_list<Policy>> {
-    using node = handler_node<Policy>;
-    using snapshot = handler_snapshot<Policy, node>;
+/// one until no reader can still see it (the reclamation of the threading policy decides when).
+/// Unsubscribing also nulls the removed handler's entries in every snapshot that is not yet
+/// freed, so a reader still walking one (a nested publish on this thread, or a thread the grace
+/// period skipped) calls nothing from then on. An unsubscribe needs no memory: when the smaller
+/// snapshot cannot be allocated, the current one keeps the nulled entry, and the next change to
+/// the list drops it (and retires its handler).
+template<typename Threading>
+class handler_list final: public connection_owner, public std::enable_shared_from_this<handler_list<Threading>> {
+    using node = handler_node<Threading>;
+    using snapshot = handler_snapshot<Threading, node>;
     using entry = typename snapshot::entry;
-
-    struct retired {
-        snapshot *old_snapshot;
-        node *removed;
-        std::uint64_t sequence; // order of retirement: a grace period frees what came before it
-    };
+    using reclamation = reclamation_for<Threading, snapshot, node>;
 
 public:
-    handler_list() noexcept: current_{snapshot::empty()} {}
+    /// An empty list whose readers are read sections of scope (its bus's or channel's).
+    explicit handler_list(rcu_scope scope) noexcept: current_{snapshot::empty()}, reclaim_{scope} {}
     handler_list(const handler_list &) = delete;
     handler_list &operator=(const handler_list &) = delete;
 
+    /// Destroys the handlers still subscribed (reclaim_ frees what was retired).
     ~handler_list() {
         snapshot *current = current_.load(std::memory_order_relaxed);
         if(!current->is_empty()) {
@@ -188,12 +209,11 @@ public:
             }
             snapshot::destroy(current);
         }
-        free_retired(pending_);
     }
 
-    /// Adds fn; with `exclusive`, refuses (errc::duplicate_responder) when the list is not empty.
+    /// Adds fn; an exclusive list refuses (errc::duplicate_responder) when it has a handler.
     template<typename Event, typename Fn>
-    [[nodiscard]] subscription subscribe(Fn &&fn, int priority, bool exclusive = false) {
+    [[nodiscard]] subscription subscribe(Fn &&fn, int priority, list_occupancy occupancy = list_occupancy::shared) {
         using handler_type = std::decay_t<Fn>;
         static_assert(std::is_invocable_v<handler_type &, const Event &>,
                       "evbus: a handler must be callable with `const Event&`");
@@ -201,43 +221,34 @@ public:
         if constexpr(std::is_convertible_v<handler_type, direct_handler<Event>> &&
                      !std::is_same_v<handler_type, direct_handler<Event>>) {
             // A lambda without captures, or a noexcept function: called as a plain function.
-            return subscribe<Event>(static_cast<direct_handler<Event>>(fn), priority, exclusive);
+            return subscribe<Event>(static_cast<direct_handler<Event>>(fn), priority, occupancy);
         } else {
             any_direct_handler direct = nullptr;
             if constexpr(std::is_same_v<handler_type, direct_handler<Event>>) {
                 direct = reinterpret_cast<any_direct_handler>(fn);
             }
-            return add(new handler_node_impl<Policy, Event, handler_type>{std::forward<Fn>(fn), priority}, direct,
-                       exclusive);
+            return add(new handler_node_impl<Threading, Event, handler_type>{std::forward<Fn>(fn), priority}, direct,
+                       occupancy);
         }
     }
 
+    /// Removes the handler token names, if it is still here; allocates nothing and never throws.
     void disconnect(void *token) noexcept override {
         auto *target = static_cast<node *>(token);
-        std::unique_lock<typename Policy::mutex> lock{mutex_};
+        std::unique_lock<typename Threading::mutex> lock{mutex_};
         snapshot *old = current_.load(std::memory_order_relaxed);
-        if(std::find_if(old->begin(), old->end(), [target](const entry &e) { return e.target == target; }) ==
-           old->end()) {
+        if(std::find_if(old->begin(), old->end(),
+                        [target](const entry &e) { return e.target == target && is_live(e); }) == old->end()) {
             return; // not (or no longer) in this list
         }
         stub_out(old, target);
-        for(const retired &item: pending_) {
-            if(item.old_snapshot) {
-                stub_out(item.old_snapshot, target);
-            }
-        }
-        snapshot *next = snapshot::empty();
-        if(old->size > 1u) {
-            std::size_t from = 0;
-            next = snapshot::make(old->size - 1u, [&](std::size_t) {
-                if(old->begin()[from].target == target) {
-                    ++from;
-                }
-                return old->begin()[from++].load();
-            });
-        }
-        current_.store(next, std::memory_order_release);
-        commit(lock, old, target, true);
+        reclaim_.retired().for_each_snapshot([target](snapshot *s) noexcept { stub_out(s, target); });
+        size_.store(size_.load(std::memory_order_relaxed) - 1u, std::memory_order_release);
+        if(snapshot *next = rebuild<false>(old, nullptr, nullptr)) {
+            current_.store(next, std::memory_order_release);
+            retire(old);
+        } // else out of memory: old stays current, its entry for target calls nothing
+        reclaim_.after_swap(lock, true);
     }
 
     /// Calls every subscribed handler with event in priority order; returns how many ran.
@@ -249,36 +260,9 @@ public:
         return publish_in_section<Event>(std::addressof(event));
     }
 
-    /// The read section publish_in_section() needs: multi_thread, an RCU read section (any list's
-    /// will do); single_thread, this list's nesting count. One may cover several publishes.
-    [[nodiscard]] EVBUS_ALWAYS_INLINE auto read_section() noexcept {
-        if constexpr(Policy::concurrent) {
-            return rcu_read_guard{};
-        } else {
-            return read_guard{*this};
-        }
-    }
-
-    /// single_thread: starts a read of this list that may span several publish_in_section()
-    /// calls; returns what to pass to end_read(). reading_ is true while a read runs, so retired
-    /// memory is freed after the outermost one ends; only the outermost clears it, so no value
-    /// is carried from one read to the next.
-    [[nodiscard]] EVBUS_ALWAYS_INLINE bool begin_read() noexcept {
-        static_assert(!Policy::concurrent, "evbus: multi_thread lists are read inside an rcu_read_guard");
-        const bool outermost = !reading_;
-        reading_ = true;
-        return outermost;
-    }
-
-    /// single_thread: ends a read begun by begin_read().
-    EVBUS_ALWAYS_INLINE void end_read(bool outermost) noexcept {
-        if(EVBUS_LIKELY(outermost)) {
-            reading_ = false;
-            if(EVBUS_UNLIKELY(retired_waiting_)) {
-                free_all_retired();
-            }
-        }
-    }
+    /// The read section publish_in_section() needs: multi_thread, an RCU read section of the
+    /// list's scope; single_thread, a read of this list. One may cover several publishes.
+    [[nodiscard]] EVBUS_ALWAYS_INLINE auto read_section() { return reclaim_.read_section(); }
 
     /// publish() inside read_section(); with Event = void, *event is of the list's type but
     /// every handler is called through its thunk.
@@ -288,51 +272,86 @@ public:
     }
 
     /// Number of subscribed handlers.
-    [[nodiscard]] std::size_t size() const noexcept {
-        if constexpr(Policy::concurrent) {
-            rcu_read_guard guard{};
-            return current_.load(std::memory_order_acquire)->size;
-        } else {
-            return current_.load(std::memory_order_relaxed)->size;
-        }
-    }
+    [[nodiscard]] std::size_t size() const noexcept { return size_.load(std::memory_order_acquire); }
 
 private:
     /// The rest of subscribe(), for any handler type: inserts made (owned from here on, even if
     /// this throws) after the handlers of its priority or higher.
-    subscription add(node *made, any_direct_handler direct, bool exclusive) {
+    subscription add(node *made, any_direct_handler direct, list_occupancy occupancy) {
         std::unique_ptr<node, void (*)(node *)> created{made, [](node *n) { n->destroy(n); }};
-        std::unique_lock<typename Policy::mutex> lock{mutex_};
+        std::unique_lock<typename Threading::mutex> lock{mutex_};
         snapshot *old = current_.load(std::memory_order_relaxed);
-        const std::size_t old_size = old->size;
-        if(exclusive && old_size != 0u) {
+        const std::size_t live = size_.load(std::memory_order_relaxed);
+        if(occupancy == list_occupancy::exclusive && live != 0u) {
             raise(errc::duplicate_responder, "evbus: this query type already has a responder");
         }
-        std::size_t at = 0;
-        while(at < old_size && old->begin()[at].target->priority >= made->priority) {
-            ++at;
-        }
-        snapshot *next = snapshot::make(old_size + 1u, [&](std::size_t i) {
-            if(i == at) {
-                return typename entry::value{direct, made->invoke, made};
-            }
-            return old->begin()[i < at ? i : i - 1u].load();
-        });
+        snapshot *next = rebuild<true>(old, made, direct);
         current_.store(next, std::memory_order_release);
+        size_.store(live + 1u, std::memory_order_release);
         created.release();
-        commit(lock, old, nullptr, false);
+        retire(old);
+        reclaim_.after_swap(lock, false);
         return subscription{this->weak_from_this(), made};
     }
 
-    /// single_thread: a read_section() as a scope.
-    struct read_guard {
-        explicit read_guard(handler_list &list) noexcept: owner{list}, outermost{list.begin_read()} {}
-        read_guard(const read_guard &) = delete;
-        read_guard &operator=(const read_guard &) = delete;
-        ~read_guard() { owner.end_read(outermost); }
-        handler_list &owner;
-        bool outermost;
-    };
+    /// A snapshot of old's live entries, plus (when added is not null) added placed after the
+    /// handlers of its priority or higher; the empty snapshot when nothing is left. When memory
+    /// runs out: std::bad_alloc if Throwing, else null.
+    template<bool Throwing>
+    [[nodiscard]] snapshot *rebuild(const snapshot *old, node *added, any_direct_handler direct) const
+        noexcept(!Throwing) {
+        std::size_t count = added ? 1u : 0u;
+        std::size_t at = 0u; // added's place among the live entries
+        bool placed = false;
+        for(const entry &e: *old) {
+            if(!old->is_empty() && is_live(e)) {
+                ++count;
+                if(added && !placed && e.target->priority >= added->priority) {
+                    ++at;
+                } else {
+                    placed = true;
+                }
+            }
+        }
+        if(count == 0u) {
+            return snapshot::empty();
+        }
+        const entry *from = old->begin();
+        const auto fill = [&](std::size_t i) noexcept {
+            if(added && i == at) {
+                return typename entry::value{direct, added->invoke, added};
+            }
+            while(!is_live(*from)) {
+                ++from;
+            }
+            return (from++)->load();
+        };
+        if constexpr(Throwing) {
+            return snapshot::make(count, fill);
+        } else {
+            return snapshot::try_make(count, fill);
+        }
+    }
+
+    /// Retires old (not the shared empty snapshot) with the handlers whose entries it alone
+    /// still holds: those an unsubscribe nulled and that no later snapshot carries.
+    void retire(snapshot *old) noexcept {
+        if(old->is_empty()) {
+            return;
+        }
+        auto &retired = reclaim_.retired();
+        retired.retire(old, nullptr);
+        for(const entry &e: *old) {
+            if(!is_live(e)) {
+                retired.retire(nullptr, e.target);
+            }
+        }
+    }
+
+    /// Whether e calls its handler: unsubscribing nulls invoke (read here by the writer).
+    [[nodiscard]] static bool is_live(const entry &e) noexcept {
+        return e.invoke.load(std::memory_order_relaxed) != nullptr;
+    }
 
     /// Makes target's entries in `in` call nothing (see handler_entry for the order).
     static void stub_out(snapshot *in, node *target) noexcept {
@@ -372,100 +391,27 @@ private:
         const entry *it = current->begin();
         const entry *const last = current->end();
         do {
-#if EVBUS_HAS_EXCEPTIONS
-            try {
-                called -= !invoke_one<Event>(*it, event);
-            } catch(...) {
-                finish_after_exception<Event>(it + 1, last, event);
-            }
-#else
-            called -= !invoke_one<Event>(*it, event);
-#endif
+            EVBUS_TRY { called -= !invoke_one<Event>(*it, event); }
+            EVBUS_CATCH { finish_after_exception<Event>(it + 1, last, event); }
         } while(++it != last);
         return called;
     }
 
-#if EVBUS_HAS_EXCEPTIONS
     /// Runs the handlers after one that threw, then rethrows the first exception.
     template<typename Event>
     [[noreturn]] EVBUS_COLD static void finish_after_exception(const entry *it, const entry *last, const void *event) {
         std::exception_ptr first = std::current_exception();
         for(; it != last; ++it) {
-            try {
-                (void)invoke_one<Event>(*it, event);
-            } catch(...) { // only the first exception propagates
-            }
+            EVBUS_TRY { (void)invoke_one<Event>(*it, event); }
+            EVBUS_CATCH {} // only the first exception propagates
         }
         std::rethrow_exception(first);
     }
-#endif
 
-    /// Retires `old` (and `removed`, a node no longer in the list), then frees whatever no reader
-    /// can still see. Retired snapshots stay in pending_ until freed, so a later unsubscribe can
-    /// stub them out.
-    void commit(std::unique_lock<typename Policy::mutex> &lock, snapshot *old, node *removed, bool unsubscribing) {
-        if(old && old->is_empty()) {
-            old = nullptr; // shared, never freed
-        }
-        if(old || removed) {
-            pending_.push_back(retired{old, removed, next_sequence_++});
-        }
-        if constexpr(Policy::concurrent) {
-            const bool nested = in_read_section();
-            if(nested && !unsubscribing) {
-                return; // a subscribe inside a handler needs no wait; memory is freed later
-            }
-            const std::uint64_t retired_before = next_sequence_;
-            lock.unlock();
-            // Unsubscribe waits so that, once it returns, no thread can begin a call
-            // to the removed handler; subscribe waits only to reclaim memory.
-            if(rcu_synchronize() && !nested) {
-                std::vector<retired> done;
-                lock.lock();
-                const auto keep = std::stable_partition(pending_.begin(), pending_.end(), [&](const retired &item) {
-                    return item.sequence >= retired_before;
-                });
-                done.assign(keep, pending_.end());
-                pending_.erase(keep, pending_.end());
-                lock.unlock();
-                free_retired(done); // outside the lock: a handler's destructor may use this list
-            }
-        } else {
-            (void)unsubscribing;
-            if(!reading_) {
-                free_all_retired();
-            } else {
-                retired_waiting_ = true;
-            }
-        }
-    }
-
-    /// single_thread: frees every retired snapshot and node (no publish is running).
-    EVBUS_COLD void free_all_retired() noexcept {
-        retired_waiting_ = false;
-        std::vector<retired> done;
-        done.swap(pending_);
-        free_retired(done);
-    }
-
-    static void free_retired(std::vector<retired> &items) noexcept {
-        for(const retired &item: items) {
-            if(item.old_snapshot) {
-                snapshot::destroy(item.old_snapshot);
-            }
-            if(item.removed) {
-                item.removed->destroy(item.removed);
-            }
-        }
-        items.clear();
-    }
-
-    typename Policy::mutex mutex_;
-    typename Policy::template atomic<snapshot *> current_;
-    std::vector<retired> pending_;
-    std::uint64_t next_sequence_{0};
-    bool reading_{false};         // single_thread: a publish of this list is running
-    bool retired_waiting_{false}; // single_thread: pending_ waits for the outermost publish to end
+    typename Threading::mutex mutex_;
+    typename Threading::template atomic<snapshot *> current_;
+    typename Threading::template atomic<std::size_t> size_{0u};
+    reclamation reclaim_;
 };
 
 } // namespace evbus::detail

@@ -31,7 +31,10 @@ public:
     subscriber(const subscriber &) = delete;
     subscriber &operator=(const subscriber &) = delete;
 
-    /// @brief Unsubscribes every handler now; when it returns none of them runs anywhere.
+    /// @brief Unsubscribes every handler now: when it returns, no call to them begins on any thread.
+    /// @details Called outside these handlers, it also waits for calls running on other threads, so
+    /// none of them is running anywhere once it returns. Called from inside one of them, the
+    /// running call finishes, and calls on other threads may still be finishing (docs/bus.md).
     void unsubscribe() noexcept {
         for(subscription &s: subscriptions_) {
             s.reset();

@@ -8,7 +8,7 @@
 #include <chrono>
 #include <cstddef>
 
-#include "../core/bus_config.hpp"
+#include "bus_config.hpp"
 #include "async_queue.hpp"
 #include "queue_stats.hpp"
 

@@ -1,5 +1,5 @@
-#ifndef EVBUS_CORE_BUS_CONFIG_HPP
-#define EVBUS_CORE_BUS_CONFIG_HPP
+#ifndef EVBUS_QUEUE_BUS_CONFIG_HPP
+#define EVBUS_QUEUE_BUS_CONFIG_HPP
 
 /// @file
 /// @brief evbus::bus_config, the run-time settings of a bus.

@@ -1,6 +1,6 @@
 #include <evbus/core/channel.hpp>
 #include <evbus/core/publisher.hpp>
-#include <evbus/queue/worker.hpp>
+#include <evbus/worker/worker.hpp>
 
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-// The thread-safety guarantees of multi_thread buses and channels (detail/rcu.hpp).
+// The thread-safety guarantees of multi_thread buses and channels (sync/rcu.hpp).
 // Bounded in count; meant to run under ThreadSanitizer and ASan+UBSan.
 #include <evbus/core/bus.hpp>
 #include <evbus/core/channel.hpp>
@@ -9,6 +9,7 @@
 #include <chrono>
 #include <memory>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -20,6 +21,16 @@ struct fill {
 };
 
 constexpr int publisher_threads = 3;
+
+template<typename Fn>
+evbus::subscription subscribe_to(evbus::bus &bus, Fn &&fn) {
+    return bus.subscribe<tick>(std::forward<Fn>(fn));
+}
+
+template<typename Fn>
+evbus::subscription subscribe_to(evbus::channel<tick> &channel, Fn &&fn) {
+    return channel.subscribe(std::forward<Fn>(fn));
+}
 } // namespace
 
 TEST_CASE("publish on several threads while others subscribe and unsubscribe", "[core][threads]") {
@@ -212,4 +223,78 @@ TEST_CASE("subscriptions may be destroyed on other threads after the bus is gone
         t.join();
     }
     REQUIRE(still_active.load() == 0);
+}
+
+// Two subsystems, two buses: B sits in a handler of bus 2 waiting for what A does after it
+// unsubscribes from bus 1. A grace period of bus 1 must not wait for bus 2's handlers.
+TEMPLATE_TEST_CASE("an unsubscribe waits only for handlers of its own bus or channel", "[core][threads][rcu]",
+                   evbus::bus, evbus::channel<tick>) {
+    TestType one;
+    TestType two;
+    auto on_one = subscribe_to(one, [](const tick &) {});
+    std::atomic<bool> inside{false};
+    std::atomic<bool> reset_returned{false};
+    bool gave_up = false;
+    auto on_two = subscribe_to(two, [&](const tick &) {
+        inside = true;
+        // Bounded, so that the deadlock this test is about fails it instead of hanging the suite.
+        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds{20};
+        while(!reset_returned.load() && std::chrono::steady_clock::now() < give_up) {
+            std::this_thread::yield();
+        }
+        gave_up = !reset_returned.load();
+    });
+    std::thread b{[&] { two.publish(tick{1}); }};
+    while(!inside.load()) {
+        std::this_thread::yield();
+    }
+    on_one.reset();
+    reset_returned = true;
+    b.join();
+    CHECK_FALSE(gave_up);
+    CHECK(one.publish(tick{2}) == 0u);
+}
+
+// A handler of bus 2 that publishes on bus 1 is inside bus 1's handlers too: an unsubscribe on
+// bus 1 waits for it, however many buses deep it nests (past the scopes a thread tracks one by
+// one, it counts as inside every bus).
+TEST_CASE("an unsubscribe waits for its handler when it runs nested in handlers of other buses",
+          "[core][threads][rcu]") {
+    for(const int depth: {1, 2, 5}) {
+        std::vector<std::unique_ptr<evbus::bus>> outer;
+        for(int i = 0; i < depth; ++i) {
+            outer.push_back(std::make_unique<evbus::bus>());
+        }
+        evbus::bus target;
+        std::atomic<bool> entered{false};
+        std::atomic<bool> resetting{false};
+        std::atomic<bool> finished{false};
+        auto victim = target.subscribe<tick>([&](const tick &) {
+            entered = true;
+            while(!resetting.load()) {
+                std::this_thread::yield();
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds{20}); // let a reset that does not wait return
+            finished = true;
+        });
+        std::vector<evbus::subscription> chain;
+        for(int i = 0; i < depth; ++i) {
+            evbus::bus *next = i + 1 < depth ? outer[static_cast<std::size_t>(i + 1)].get() : nullptr;
+            chain.push_back(outer[static_cast<std::size_t>(i)]->subscribe<tick>([next, &target](const tick &t) {
+                if(next) {
+                    next->publish(t);
+                } else {
+                    target.publish(t);
+                }
+            }));
+        }
+        std::thread publisher{[&] { outer.front()->publish(tick{1}); }};
+        while(!entered.load()) {
+            std::this_thread::yield();
+        }
+        resetting = true;
+        victim.reset();
+        CHECK(finished.load());
+        publisher.join();
+    }
 }

@@ -1,5 +1,5 @@
-#ifndef EVBUS_QUEUE_WORKER_HPP
-#define EVBUS_QUEUE_WORKER_HPP
+#ifndef EVBUS_WORKER_WORKER_HPP
+#define EVBUS_WORKER_WORKER_HPP
 
 /// @file
 /// @brief evbus::worker: a thread that dispatches a bus (or channel) until stopped.
@@ -12,7 +12,7 @@
 
 #include "../config.hpp"
 #include "../core/bus.hpp"
-#include "../core/rcu.hpp"
+#include "../sync/spin.hpp"
 
 #if EVBUS_HAS_EXCEPTIONS
 #    include <exception>

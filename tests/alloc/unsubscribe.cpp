@@ -1,0 +1,107 @@
+// Destroying a subscription never throws and never terminates, even when memory has run out:
+// the handler list then keeps a nulled entry until its next change.
+#include <evbus/evbus.hpp>
+
+#include <catch2/catch.hpp>
+
+#include "alloc_counter.hpp"
+
+#include <type_traits>
+#include <utility>
+
+namespace {
+struct tick {
+    int id;
+};
+struct price_query {
+    int id;
+    using result_type = double;
+};
+
+template<typename Target, typename Fn>
+evbus::subscription subscribe_to(Target &target, Fn &&fn) {
+    if constexpr(std::is_same_v<Target, evbus::bus> || std::is_same_v<Target, evbus::st_bus>) {
+        return target.template subscribe<tick>(std::forward<Fn>(fn));
+    } else {
+        return target.subscribe(std::forward<Fn>(fn));
+    }
+}
+
+template<typename Target>
+std::size_t count_of(const Target &target) {
+    if constexpr(std::is_same_v<Target, evbus::bus> || std::is_same_v<Target, evbus::st_bus>) {
+        return target.template handler_count<tick>();
+    } else {
+        return target.handler_count();
+    }
+}
+} // namespace
+
+TEMPLATE_TEST_CASE("an unsubscribe with no memory left still removes the handler", "[alloc][unsubscribe]",
+                   evbus::bus, evbus::st_bus, evbus::channel<tick>, (evbus::channel<tick, evbus::single_thread>)) {
+    TestType target;
+    int a = 0;
+    int b = 0;
+    int c = 0;
+    int d = 0;
+    auto sa = subscribe_to(target, [&a](const tick &) { ++a; });
+    auto sb = subscribe_to(target, [&b](const tick &) { ++b; });
+    auto sc = subscribe_to(target, [&c](const tick &) { ++c; });
+    REQUIRE(target.publish(tick{1}) == 3u); // registers this thread with the bus machinery
+    {
+        alloc_counter::scoped_failure out_of_memory;
+        sb.reset();
+        CHECK_FALSE(sb.active());
+        CHECK(target.publish(tick{2}) == 2u);
+        CHECK(count_of(target) == 2u);
+    }
+    CHECK(b == 1);
+    CHECK(a == 2);
+    // The next change drops the nulled entry (and frees its handler: ASan would see a leak).
+    auto sd = subscribe_to(target, [&d](const tick &) { ++d; });
+    CHECK(target.publish(tick{3}) == 3u);
+    CHECK(count_of(target) == 3u);
+    {
+        alloc_counter::scoped_failure out_of_memory;
+        sa.reset();
+        sc.reset();
+        sd.reset(); // the last one leaves the shared empty list: no memory either way
+        CHECK(target.publish(tick{4}) == 0u);
+        CHECK(count_of(target) == 0u);
+    }
+    CHECK(a == 3);
+    CHECK(b == 1);
+    CHECK(c == 3);
+    CHECK(d == 1);
+    auto again = subscribe_to(target, [&b](const tick &) { ++b; });
+    CHECK(target.publish(tick{5}) == 1u);
+    CHECK(b == 2);
+}
+
+TEST_CASE("a responder unregisters with no memory left, and a new one may take its place", "[alloc][unsubscribe]") {
+    evbus::bus bus;
+    auto responder = bus.respond<price_query>([](const price_query &q) { return q.id * 1.0; });
+    REQUIRE(bus.request(price_query{2}) == 2.0);
+    {
+        alloc_counter::scoped_failure out_of_memory;
+        responder.reset();
+        CHECK_FALSE(bus.has_responder<price_query>());
+    }
+    auto next = bus.respond<price_query>([](const price_query &q) { return q.id * 2.0; });
+    CHECK(bus.request(price_query{2}) == 4.0);
+}
+
+TEST_CASE("a handler may unsubscribe itself with no memory left", "[alloc][unsubscribe]") {
+    evbus::bus bus;
+    int calls = 0;
+    evbus::subscription self;
+    auto other = bus.subscribe<tick>([](const tick &) {});
+    self = bus.subscribe<tick>([&](const tick &) {
+        ++calls;
+        alloc_counter::scoped_failure out_of_memory;
+        self.reset();
+    });
+    CHECK(bus.publish(tick{1}) == 2u);
+    CHECK(bus.publish(tick{2}) == 1u);
+    CHECK(calls == 1);
+}
