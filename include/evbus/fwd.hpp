@@ -11,6 +11,8 @@ struct single_thread;
 struct bus_config;
 struct queue_stats;
 class subscription;
+template<typename Threading, typename Event>
+class queue_front;
 template<typename Threading>
 class basic_bus;
 using bus = basic_bus<multi_thread>;

@@ -2,7 +2,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <string>
+#include <type_traits>
+#include <utility>
 
 namespace {
 struct tick {
@@ -55,4 +58,33 @@ TEMPLATE_TEST_CASE("channel: re-entrant unsubscribe of every handler", "[core][c
     REQUIRE(calls == 1);
     REQUIRE(channel.handler_count() == 0u);
     REQUIRE(channel.publish(tick{}) == 0u);
+}
+
+namespace {
+template<typename Channel, typename Arg, typename = void>
+struct can_post_for: std::false_type {};
+template<typename Channel, typename Arg>
+struct can_post_for<Channel, Arg,
+                    std::void_t<decltype(std::declval<Channel &>().post_for(std::declval<Arg>(),
+                                                                            std::chrono::milliseconds{1}))>>
+    : std::true_type {};
+
+template<typename Channel, typename Arg, typename = void>
+struct can_post: std::false_type {};
+template<typename Channel, typename Arg>
+struct can_post<Channel, Arg, std::void_t<decltype(std::declval<Channel &>().post(std::declval<Arg>()))>>
+    : std::true_type {};
+
+struct order {
+    int id;
+};
+} // namespace
+
+TEST_CASE("channel post and post_for take the same arguments: what builds the event", "[core][channel]") {
+    using channel_type = evbus::channel<order>;
+    STATIC_REQUIRE(can_post<channel_type, order>::value);
+    STATIC_REQUIRE(can_post_for<channel_type, order>::value);
+    STATIC_REQUIRE(can_post_for<channel_type, const order &>::value);
+    STATIC_REQUIRE_FALSE(can_post<channel_type, const char *>::value);
+    STATIC_REQUIRE_FALSE(can_post_for<channel_type, const char *>::value);
 }

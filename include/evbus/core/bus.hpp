@@ -35,7 +35,7 @@ namespace evbus {
 /// the event (from any thread, for multi_thread) and dispatch() delivers queued
 /// events on the thread that calls it, in each producer's order across types.
 template<typename Threading>
-class basic_bus: public detail::queue_front<Threading, detail::envelope> {
+class basic_bus: public queue_front<Threading, void> {
     using list_type = detail::handler_list<Threading>;
     using slot_type = typename Threading::template atomic<list_type *>;
 
@@ -64,14 +64,14 @@ public:
     /// @brief Threading policy of this bus.
     using threading_policy = Threading;
     /// @brief Per-thread handle that makes one thread's posts cheaper (see make_producer_token()).
-    using typename detail::queue_front<Threading, detail::envelope>::producer_token;
+    using typename queue_front<Threading, void>::producer_token;
 
     /// @brief An unbounded bus.
     basic_bus(): basic_bus{bus_config{}} {}
 
     /// @brief A bus with the given settings; a zero capacity is an error (errc::invalid_argument).
     explicit basic_bus(const bus_config &config)
-        : detail::queue_front<Threading, detail::envelope>{config}, config_{config} {
+        : queue_front<Threading, void>{config}, config_{config} {
         table_.store(lookup_table::make(initial_slots), std::memory_order_release);
     }
 

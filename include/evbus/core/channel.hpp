@@ -23,8 +23,8 @@ namespace evbus {
 
 /// @brief Publish/subscribe for a single event type; same handles and guarantees as the bus.
 template<typename Event, typename Threading>
-class channel: public detail::queue_front<Threading, detail::channel_item_t<Event>> {
-    using front = detail::queue_front<Threading, detail::channel_item_t<Event>>;
+class channel: public queue_front<Threading, Event> {
+    using front = queue_front<Threading, Event>;
 
     static_assert(std::is_same_v<Event, std::remove_cv_t<std::remove_reference_t<Event>>>,
                   "evbus::channel<Event>: name the event type without const or reference");
@@ -72,7 +72,8 @@ public:
     }
 
     /// @brief post() that waits at most timeout for room in a full overflow_policy::block queue.
-    template<typename Arg, typename Rep, typename Period>
+    template<typename Arg, typename Rep, typename Period,
+             typename = std::enable_if_t<std::is_constructible_v<Event, Arg &&>>>
     bool post_for(Arg &&event, std::chrono::duration<Rep, Period> timeout) {
         return this->queue_.template post<Event>(nullptr, std::forward<Arg>(event), nullptr,
                                                  detail::deadline_after(timeout));

@@ -172,24 +172,18 @@ private:
         }
         const bool keep_old = slots_ && consuming_ && limit_ - old_capacity < head_;
         Item *slots = nullptr;
-#if EVBUS_HAS_EXCEPTIONS
-        try {
+        EVBUS_TRY {
             slots = std::allocator<Item>{}.allocate(capacity);
             if(keep_old) {
                 outgrown_.emplace_back(slots_, old_capacity);
             }
-        } catch(const std::bad_alloc &) {
+        }
+        EVBUS_CATCH { // out of memory: allocate() and emplace_back() throw nothing else
             if(slots) {
                 std::allocator<Item>{}.deallocate(slots, capacity);
             }
             return false;
         }
-#else
-        slots = std::allocator<Item>{}.allocate(capacity);
-        if(keep_old) {
-            outgrown_.emplace_back(slots_, old_capacity);
-        }
-#endif
         const std::size_t mask = capacity - 1u;
         for(std::uint64_t p = head_; p != tail_; ++p) {
             Item *from = slot(p);

@@ -2,7 +2,7 @@
 #define EVBUS_QUEUE_QUEUE_FRONT_HPP
 
 /// @file
-/// @brief detail::queue_front: the post-queue operations buses and channels share.
+/// @brief evbus::queue_front: the post-queue operations that every bus and channel has.
 
 #include <atomic>
 #include <chrono>
@@ -10,17 +10,21 @@
 
 #include "bus_config.hpp"
 #include "async_queue.hpp"
+#include "queue_item.hpp"
 #include "queue_stats.hpp"
 
-namespace evbus::detail {
+namespace evbus {
 
-/// Base of basic_bus and channel: owns the post queue and offers what does not
-/// depend on how events are delivered.
-template<typename Threading, typename Item>
+/// @brief Base of basic_bus and channel: their post queue's tokens, waiting, clear, close and stats.
+/// @details Event is the channel's event type, or void for a bus (any event type); post(),
+/// post_bulk() and dispatch() are on basic_bus and channel, which know the event types.
+template<typename Threading, typename Event>
 class queue_front {
+    using item_type = detail::queue_item_of_t<Event>;
+
 public:
     /// @brief Per-thread handle that makes one thread's posts cheaper (see make_producer_token()).
-    using producer_token = typename async_queue<Threading, Item>::producer_token;
+    using producer_token = typename detail::async_queue<Threading, item_type>::producer_token;
 
     /// @brief A token for post(token, event); use it on one thread at a time, not past the bus.
     [[nodiscard]] producer_token make_producer_token() { return queue_.make_token(); }
@@ -29,13 +33,13 @@ public:
     /// true when events are pending. multi_thread only. An idle waiter uses no CPU.
     template<typename Rep, typename Period>
     bool wait_for(std::chrono::duration<Rep, Period> timeout) {
-        return queue_.wait_until(deadline_after(timeout));
+        return queue_.wait_until(detail::deadline_after(timeout));
     }
 
     /// @brief wait_for() that also returns (false) once cancel is true; set it, then call wake_waiters().
     template<typename Rep, typename Period>
     bool wait_for(std::chrono::duration<Rep, Period> timeout, const std::atomic<bool> &cancel) {
-        return queue_.wait_until(deadline_after(timeout), &cancel);
+        return queue_.wait_until(detail::deadline_after(timeout), &cancel);
     }
 
     /// @brief Wakes every thread blocked in wait_for().
@@ -53,15 +57,20 @@ public:
     /// @brief Counters of the post queue: posted, rejected, delivered, discarded, pending.
     [[nodiscard]] queue_stats stats() const noexcept { return queue_.stats(); }
 
+    /// @brief The bound of the post queue (evbus::unbounded for none).
+    [[nodiscard]] std::size_t capacity() const noexcept { return queue_.capacity(); }
+
 protected:
+    /// @brief A queue with the given settings; a zero capacity is errc::invalid_argument.
     explicit queue_front(const bus_config &config): queue_{config} {}
     queue_front(const queue_front &) = delete;
     queue_front &operator=(const queue_front &) = delete;
     ~queue_front() = default;
 
-    async_queue<Threading, Item> queue_;
+    /// @brief The queue itself, for basic_bus and channel.
+    detail::async_queue<Threading, item_type> queue_;
 };
 
-} // namespace evbus::detail
+} // namespace evbus
 
 #endif

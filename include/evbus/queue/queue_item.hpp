@@ -29,6 +29,19 @@ using channel_item_t =
                            sizeof(Event) <= max_inline_channel_event,
                        Event, envelope>;
 
+/// What the post queue of Event holds: channel_item_t<Event>, or for void (a bus, any event
+/// type) an envelope.
+template<typename Event>
+struct queue_item_of {
+    using type = channel_item_t<Event>;
+};
+template<>
+struct queue_item_of<void> {
+    using type = envelope;
+};
+template<typename Event>
+using queue_item_of_t = typename queue_item_of<Event>::type;
+
 /// Item operations for a queue that stores Item, an event type, as itself. Items are made as
 /// values (not in place) so that the compiler can keep a post's item in registers.
 template<typename Item>

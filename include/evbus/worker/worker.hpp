@@ -14,10 +14,8 @@
 #include "../core/bus.hpp"
 #include "../sync/spin.hpp"
 
-#if EVBUS_HAS_EXCEPTIONS
-#    include <exception>
-#    include <mutex>
-#endif
+#include <exception>
+#include <mutex>
 
 namespace evbus {
 
@@ -73,20 +71,16 @@ public:
     /// @brief Number of dispatch() calls that ended with a handler exception.
     [[nodiscard]] std::uint64_t errors() const noexcept { return errors_.load(std::memory_order_acquire); }
 
-#if EVBUS_HAS_EXCEPTIONS
-    /// @brief The first exception a handler threw on this worker, or null.
+    /// @brief The first exception a handler threw on this worker, or null (always null with -fno-exceptions).
     [[nodiscard]] std::exception_ptr first_error() const {
         std::lock_guard<std::mutex> lock{error_mutex_};
         return first_error_;
     }
-#endif
 
 private:
     std::size_t dispatch_once() {
-#if EVBUS_HAS_EXCEPTIONS
-        try {
-            return target_->dispatch(config_.batch);
-        } catch(...) {
+        EVBUS_TRY { return target_->dispatch(config_.batch); }
+        EVBUS_CATCH {
             {
                 std::lock_guard<std::mutex> lock{error_mutex_};
                 if(!first_error_) {
@@ -94,11 +88,8 @@ private:
                 }
             }
             errors_.fetch_add(1u, std::memory_order_release);
-            return 1u; // something was delivered; poll again at once
         }
-#else
-        return target_->dispatch(config_.batch);
-#endif
+        return 1u; // something was delivered (or a handler threw); poll again at once
     }
 
     void run() {
@@ -123,10 +114,8 @@ private:
     worker_config config_;
     std::atomic<bool> stop_{false};
     std::atomic<std::uint64_t> errors_{0u};
-#if EVBUS_HAS_EXCEPTIONS
     mutable std::mutex error_mutex_;
     std::exception_ptr first_error_;
-#endif
     std::thread thread_;
 };
 
