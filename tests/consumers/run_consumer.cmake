@@ -1,5 +1,7 @@
 # Builds and runs a small consumer project against this checkout, either through an
-# installed package (MODE=find_package) or through FetchContent (MODE=fetch_content).
+# installed package (MODE=find_package) or through FetchContent of a vendored copy
+# (MODE=fetch_content). Each consumer's lines between "# README:begin" and "# README:end" are
+# the README's snippet for that form and must appear in README.md exactly as written.
 file(REMOVE_RECURSE "${WORK_DIR}")
 file(MAKE_DIRECTORY "${WORK_DIR}")
 
@@ -10,18 +12,37 @@ function(run)
   endif()
 endfunction()
 
+function(check_readme_snippet consumer_dir)
+  file(READ "${consumer_dir}/CMakeLists.txt" consumer)
+  string(REGEX MATCH "# README:begin\n(.*)# README:end" matched "${consumer}")
+  set(snippet "${CMAKE_MATCH_1}")
+  file(READ "${SOURCE_DIR}/README.md" readme)
+  string(FIND "${readme}" "```cmake\n${snippet}```" at)
+  if(snippet STREQUAL "" OR at EQUAL -1)
+    message(FATAL_ERROR "README.md has no ```cmake block that is exactly the lines between "
+      "# README:begin and # README:end of ${consumer_dir}/CMakeLists.txt:\n${snippet}")
+  endif()
+endfunction()
+
 if(MODE STREQUAL "find_package")
+  check_readme_snippet("${SOURCE_DIR}/tests/consumers/find_package")
   run(${CMAKE_COMMAND} -S "${SOURCE_DIR}" -B "${WORK_DIR}/evbus-build" -G "${GENERATOR}"
       -DEVBUS_BUILD_TESTS=OFF -DEVBUS_BUILD_EXAMPLES=OFF -DEVBUS_BUILD_BENCHMARKS=OFF -DEVBUS_INSTALL=ON)
   run(${CMAKE_COMMAND} --install "${WORK_DIR}/evbus-build" --prefix "${WORK_DIR}/prefix")
   run(${CMAKE_COMMAND} -S "${SOURCE_DIR}/tests/consumers/find_package" -B "${WORK_DIR}/build" -G "${GENERATOR}"
       "-DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix")
 elseif(MODE STREQUAL "fetch_content")
-  run(${CMAKE_COMMAND} -S "${SOURCE_DIR}/tests/consumers/fetch_content" -B "${WORK_DIR}/build" -G "${GENERATOR}"
-      "-DEVBUS_SOURCE_DIR=${SOURCE_DIR}")
+  check_readme_snippet("${SOURCE_DIR}/tests/consumers/fetch_content")
+  # A consumer project with this checkout vendored at third_party/evbus (a link to it: a copy
+  # would take the checkout's build directories along).
+  file(COPY "${SOURCE_DIR}/tests/consumers/consumer.cpp" "${SOURCE_DIR}/tests/consumers/fetch_content"
+       DESTINATION "${WORK_DIR}/src")
+  file(MAKE_DIRECTORY "${WORK_DIR}/src/fetch_content/third_party")
+  file(CREATE_LINK "${SOURCE_DIR}" "${WORK_DIR}/src/fetch_content/third_party/evbus" SYMBOLIC)
+  run(${CMAKE_COMMAND} -S "${WORK_DIR}/src/fetch_content" -B "${WORK_DIR}/build" -G "${GENERATOR}")
 else()
   message(FATAL_ERROR "unknown MODE '${MODE}'")
 endif()
 run(${CMAKE_COMMAND} --build "${WORK_DIR}/build")
-run("${WORK_DIR}/build/consumer")
+run("${WORK_DIR}/build/app")
 message(STATUS "consumer (${MODE}) built and ran")
