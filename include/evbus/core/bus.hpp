@@ -81,7 +81,7 @@ public:
     /// @brief Closes the bus, delivers the events still queued (exceptions from their handlers are
     /// dropped), then destroys it; live subscriptions become inactive and stay safe to reset or destroy.
     ~basic_bus() {
-        this->queue_.shutdown(deliverer());
+        this->queue_.shutdown(batch_factory());
         lookup_table::destroy(table_.load(std::memory_order_relaxed));
         for(lookup_table *table: retired_tables_) {
             lookup_table::destroy(table);
@@ -110,7 +110,7 @@ public:
     template<typename Event>
     bool post(Event &&event) {
         using event_type = std::remove_cv_t<std::remove_reference_t<Event>>;
-        return this->queue_.template post<event_type>(kind_of<event_type>(), std::forward<Event>(event), nullptr,
+        return this->queue_.template post<event_type>(delivery_of<event_type>(), std::forward<Event>(event), nullptr,
                                                       clock::time_point::max());
     }
 
@@ -118,7 +118,7 @@ public:
     template<typename Event>
     bool post(producer_token &token, Event &&event) {
         using event_type = std::remove_cv_t<std::remove_reference_t<Event>>;
-        return this->queue_.template post<event_type>(kind_of<event_type>(), std::forward<Event>(event), &token,
+        return this->queue_.template post<event_type>(delivery_of<event_type>(), std::forward<Event>(event), &token,
                                                       clock::time_point::max());
     }
 
@@ -126,7 +126,7 @@ public:
     template<typename Event, typename Rep, typename Period>
     bool post_for(Event &&event, std::chrono::duration<Rep, Period> timeout) {
         using event_type = std::remove_cv_t<std::remove_reference_t<Event>>;
-        return this->queue_.template post<event_type>(kind_of<event_type>(), std::forward<Event>(event), nullptr,
+        return this->queue_.template post<event_type>(delivery_of<event_type>(), std::forward<Event>(event), nullptr,
                                                       detail::deadline_after(timeout));
     }
 
@@ -135,21 +135,21 @@ public:
     template<typename ForwardIt>
     std::size_t post_bulk(producer_token &token, ForwardIt first, ForwardIt last) {
         using event_type = std::remove_cv_t<typename std::iterator_traits<ForwardIt>::value_type>;
-        return this->queue_.template post_bulk<event_type>(kind_of<event_type>(), first, last, &token);
+        return this->queue_.template post_bulk<event_type>(delivery_of<event_type>(), first, last, &token);
     }
 
     /// @brief post_bulk() without a token.
     template<typename ForwardIt>
     std::size_t post_bulk(ForwardIt first, ForwardIt last) {
         using event_type = std::remove_cv_t<typename std::iterator_traits<ForwardIt>::value_type>;
-        return this->queue_.template post_bulk<event_type>(kind_of<event_type>(), first, last, nullptr);
+        return this->queue_.template post_bulk<event_type>(delivery_of<event_type>(), first, last, nullptr);
     }
 
     /// @brief Delivers the events queued when the call starts, on this thread; returns how many.
     std::size_t dispatch() { return dispatch(unbounded); }
 
     /// @brief Delivers at most max_events queued events (a frame budget); returns how many.
-    std::size_t dispatch(std::size_t max_events) { return this->queue_.drain(max_events, deliverer()); }
+    std::size_t dispatch(std::size_t max_events) { return this->queue_.drain(max_events, batch_factory()); }
 
     /// @brief Registers fn as the one responder to queries of type Query; a second is an error
     /// (errc::duplicate_responder). The returned handle unregisters it.
@@ -220,7 +220,7 @@ private:
 
         void operator()(cursor &from) {
             while(const detail::envelope *item = from.front()) {
-                reinterpret_cast<run_function>(item->kind)(*this, from);
+                reinterpret_cast<run_function>(item->delivery)(*this, from);
             }
         }
 
@@ -231,10 +231,10 @@ private:
         [[maybe_unused]] detail::batch_read_guard<Threading> section_;
     };
 
-    /// The envelope kind of Event: the function that delivers a run of Events.
+    /// What a bus stores with each queued Event: the function that delivers a run of Events.
     template<typename Event>
-    [[nodiscard]] static detail::event_kind kind_of() noexcept {
-        return reinterpret_cast<detail::event_kind>(&deliver_run<Event>);
+    [[nodiscard]] static detail::delivery_fn delivery_of() noexcept {
+        return reinterpret_cast<detail::delivery_fn>(&deliver_run<Event>);
     }
 
     /// Delivers the events at from's front while they are Events, to the list found once for the
@@ -251,7 +251,7 @@ private:
             list->template publish_in_section<Event>(std::addressof(item.template get<Event>()));
         };
         [[maybe_unused]] const auto section = run_section(*list);
-        from.deliver_while([](const detail::envelope &item) noexcept { return item.kind == kind_of<Event>(); },
+        from.deliver_while([](const detail::envelope &item) noexcept { return item.delivery == delivery_of<Event>(); },
                            deliver);
     }
 
@@ -267,7 +267,7 @@ private:
     /// What this bus's read sections cover: its lists, the handlers they call.
     [[nodiscard]] detail::rcu_scope scope() const noexcept { return detail::scope_of(this); }
 
-    [[nodiscard]] auto deliverer() const noexcept {
+    [[nodiscard]] auto batch_factory() const noexcept {
         return [this] { return delivery_batch{*this}; };
     }
 

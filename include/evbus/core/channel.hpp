@@ -45,7 +45,7 @@ public:
     explicit channel(const bus_config &config): front{config}, list_{std::make_shared<list_type>(detail::scope_of(this))} {}
 
     /// @brief Closes the channel and delivers what is still queued, like basic_bus's destructor.
-    ~channel() { this->queue_.shutdown(deliverer()); }
+    ~channel() { this->queue_.shutdown(batch_factory()); }
 
     channel(const channel &) = delete;
     channel &operator=(const channel &) = delete;
@@ -96,7 +96,7 @@ public:
     std::size_t dispatch() { return dispatch(unbounded); }
 
     /// @brief Delivers at most max_events queued events; returns how many.
-    std::size_t dispatch(std::size_t max_events) { return this->queue_.drain(max_events, deliverer()); }
+    std::size_t dispatch(std::size_t max_events) { return this->queue_.drain(max_events, batch_factory()); }
 
     /// @brief Number of subscribed handlers.
     [[nodiscard]] std::size_t handler_count() const noexcept { return list_->size(); }
@@ -117,12 +117,12 @@ private:
             from.deliver_while([](const item_type &) noexcept { return true; },
                                [this](const item_type &item) {
                                    list.template publish_in_section<Event>(
-                                       detail::queue_item<item_type>::payload(item));
+                                       detail::queue_item_traits<item_type>::payload(item));
                                });
         }
     };
 
-    [[nodiscard]] auto deliverer() const noexcept {
+    [[nodiscard]] auto batch_factory() const noexcept {
         return [list = list_.get()] { return delivery_batch{*list, list->read_section()}; };
     }
 

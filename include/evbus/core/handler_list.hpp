@@ -370,8 +370,8 @@ private:
     EVBUS_ALWAYS_INLINE static bool invoke_one(const entry &e, const void *event) {
         if constexpr(!std::is_void_v<Event>) {
             const any_direct_handler direct = e.direct.load(std::memory_order_seq_cst);
-            // Laid out as the fall-through path: a publish to one direct handler then takes no
-            // branch besides the call (each taken branch measured about a tenth of the floor).
+            // The fall-through path: a publish to one direct handler takes no other branch
+            // (docs/benchmarks.md, "Code layout on the hot path").
             if(EVBUS_LIKELY(direct != nullptr)) {
                 reinterpret_cast<direct_handler<Event>>(direct)(*static_cast<const Event *>(event));
                 return true;

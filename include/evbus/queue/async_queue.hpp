@@ -48,7 +48,7 @@ template<typename Rep, typename Period>
 template<typename Threading, typename Item>
 class async_queue {
     using queue_type = std::conditional_t<Threading::concurrent, mpmc_queue<Item>, local_queue<Item>>;
-    using item_ops = queue_item<Item>;
+    using item_traits = queue_item_traits<Item>;
     using batch = item_batch<Item>;
     using counter_type = post_counter<Threading>;
     using producer_slot = typename counter_type::producer_slot;
@@ -158,7 +158,7 @@ public:
 
     /// Queues Event{arg}; false (and counted as rejected) when closed, full, or timed out.
     template<typename Event, typename Arg>
-    bool post(event_kind kind, Arg &&arg, producer_token *token, clock::time_point deadline) {
+    bool post(delivery_fn delivery, Arg &&arg, producer_token *token, clock::time_point deadline) {
         producer_slot *slot = token ? token->slot_ : nullptr;
         if(EVBUS_UNLIKELY(!counter_.reserve(deadline, slot))) {
             counter_.reject();
@@ -166,13 +166,13 @@ public:
         }
         bool queued;
         if constexpr(Threading::concurrent) {
-            Item item = make<Event>(kind, std::forward<Arg>(arg), slot);
+            Item item = make<Event>(delivery, std::forward<Arg>(arg), slot);
             queued = token ? queue_.enqueue(token->inner_, std::move(item)) : queue_.enqueue(std::move(item));
             if(EVBUS_UNLIKELY(!queued)) {
-                item_ops::release(item);
+                item_traits::release(item);
             }
-        } else { // built in its slot: no copy through the stack, which stalls store forwarding
-            queued = queue_.emplace([&] { return make<Event>(kind, std::forward<Arg>(arg), slot); });
+        } else { // built in its slot (docs/benchmarks.md, "Code layout on the hot path")
+            queued = queue_.emplace([&] { return make<Event>(delivery, std::forward<Arg>(arg), slot); });
         }
         if(EVBUS_UNLIKELY(!queued)) { // the queue could not allocate
             counter_.unreserve(slot);
@@ -189,7 +189,7 @@ public:
     /// returns how many were accepted. Never waits: on a full bounded queue it takes
     /// what fits and rejects (and counts) the rest; all are rejected once closed.
     template<typename Event, typename It>
-    std::size_t post_bulk(event_kind kind, It first, It last, producer_token *token) {
+    std::size_t post_bulk(delivery_fn delivery, It first, It last, producer_token *token) {
         std::size_t accepted = 0;
         batch chunk;
         while(first != last) {
@@ -202,7 +202,7 @@ public:
             std::size_t built = 0;
             EVBUS_TRY {
                 for(; built < room; ++built, ++first) {
-                    ::new(static_cast<void *>(chunk.at(built))) Item(item_ops::template make<Event>(kind, *first));
+                    ::new(static_cast<void *>(chunk.at(built))) Item(item_traits::template make<Event>(delivery, *first));
                 }
             }
             EVBUS_CATCH {
@@ -255,13 +255,13 @@ public:
     /// Wakes every thread blocked in wait_until().
     void wake_all() { wakeup_.wake_all(); }
 
-    /// Hands up to max queued events, in batches, to a batch object that make_batch() returns
+    /// Hands up to max queued events, in batches, to a batch object that batch_factory() returns
     /// for each (it holds what the batch's deliveries share, such as a read section), called as
     /// batch(cursor&) on this thread; returns how many this call delivered. Events posted after
     /// the call starts wait for the next call. If a delivery throws, the rest of the current
     /// batch is still delivered and the first exception is rethrown; later events stay queued.
-    template<typename MakeBatch>
-    std::size_t drain(std::size_t max, MakeBatch &&make_batch) {
+    template<typename BatchFactory>
+    std::size_t drain(std::size_t max, BatchFactory &&batch_factory) {
         std::size_t done = 0;
         exception_slot first{};
         if constexpr(Threading::concurrent) {
@@ -279,7 +279,7 @@ public:
             // queued and not yet as consumed, fits within target.
             const std::uint64_t target = got < want ? 0u : counter_.drain_target(max);
             for(;;) {
-                done += deliver_batch(make_batch, first, items, got);
+                done += deliver_batch(batch_factory, first, items, got);
                 rethrow_first(first);
                 const std::uint64_t now = counter_.consumed();
                 if(now >= target) {
@@ -294,7 +294,7 @@ public:
             const std::uint64_t target = counter_.drain_target(max);
             for(std::uint64_t now; (now = counter_.consumed()) < target;) {
                 const std::size_t got =
-                    deliver_batch(make_batch, first, queue_,
+                    deliver_batch(batch_factory, first, queue_,
                                   static_cast<std::size_t>(std::min<std::uint64_t>(batch_size, target - now)));
                 if(got == 0u) {
                     break;
@@ -306,13 +306,13 @@ public:
         return done;
     }
 
-    /// Closes, then drains every queued event with make_batch (see drain()); for destructors,
+    /// Closes, then drains every queued event with batch_factory (see drain()); for destructors,
     /// so exceptions from handlers are dropped (the remaining events still go out).
-    template<typename MakeBatch>
-    void shutdown(MakeBatch &&make_batch) noexcept {
+    template<typename BatchFactory>
+    void shutdown(BatchFactory &&batch_factory) noexcept {
         close();
         while(stats().pending != 0u) {
-            EVBUS_TRY { drain(unbounded, make_batch); }
+            EVBUS_TRY { drain(unbounded, batch_factory); }
             EVBUS_CATCH {} // a destructor cannot report it
         }
     }
@@ -337,22 +337,22 @@ public:
 private:
     /// Item for Event{arg}; if building it throws, takes back the post reserve() counted.
     template<typename Event, typename Arg>
-    Item make(event_kind kind, Arg &&arg, producer_slot *slot) {
-        EVBUS_TRY { return item_ops::template make<Event>(kind, std::forward<Arg>(arg)); }
+    Item make(delivery_fn delivery, Arg &&arg, producer_slot *slot) {
+        EVBUS_TRY { return item_traits::template make<Event>(delivery, std::forward<Arg>(arg)); }
         EVBUS_CATCH {
             counter_.unreserve(slot);
             EVBUS_RETHROW;
         }
     }
 
-    /// Hands one batch, a cursor made from source, to one make_batch() object, keeping the first
+    /// Hands one batch, a cursor made from source, to one batch_factory() object, keeping the first
     /// exception in first; counts the batch as delivered and returns its size.
-    template<typename MakeBatch, typename... Source>
-    std::size_t deliver_batch(MakeBatch &make_batch, exception_slot &first, Source &&...source) {
+    template<typename BatchFactory, typename... Source>
+    std::size_t deliver_batch(BatchFactory &batch_factory, exception_slot &first, Source &&...source) {
         std::size_t got;
         {
             cursor from{first, std::forward<Source>(source)...};
-            make_batch()(from);
+            batch_factory()(from);
             got = from.inner_.taken();
         }
         if(got != 0u) {

@@ -14,10 +14,10 @@ namespace evbus::detail {
 
 struct envelope;
 
-/// A word that names one event type to the owner of a queue (a bus stores there the function that
-/// delivers a run of events of that type; a channel, which carries one type, leaves it null); any
-/// function pointer, converted back before a call.
-using event_kind = void (*)();
+/// The function that delivers a run of events of one type, stored with each event by the owner of
+/// the queue (a bus; a channel, which carries one type, leaves it null), and so also what names
+/// the event's type; any function pointer, converted back before a call.
+using delivery_fn = void (*)();
 
 /// How to free the payload of one heap-stored event type.
 struct envelope_ops {
@@ -39,12 +39,12 @@ struct envelope {
                                         alignof(Event) <= inline_align;
 
     const envelope_ops *ops;
-    event_kind kind;
+    delivery_fn delivery;
     alignas(inline_align) unsigned char storage[inline_size];
 
-    /// Stores an Event built from arg, tagged with kind.
+    /// Stores an Event built from arg, with the function that delivers it.
     template<typename Event, typename Arg>
-    void emplace(event_kind event, Arg &&arg);
+    void emplace(delivery_fn deliver, Arg &&arg);
 
     /// The payload, which must be an Event (stored inline or not as fits_inline<Event> says).
     template<typename Event>
@@ -89,7 +89,7 @@ template<typename Event>
 inline constexpr envelope_ops envelope_heap_ops{&envelope_destroy_heap<Event>};
 
 template<typename Event, typename Arg>
-void envelope::emplace(event_kind event, Arg &&arg) {
+void envelope::emplace(delivery_fn deliver, Arg &&arg) {
     if constexpr(fits_inline<Event>) {
         ::new(static_cast<void *>(storage)) Event(std::forward<Arg>(arg));
         ops = nullptr;
@@ -98,7 +98,7 @@ void envelope::emplace(event_kind event, Arg &&arg) {
         std::memcpy(storage, &heap, sizeof(heap));
         ops = &envelope_heap_ops<Event>;
     }
-    kind = event;
+    delivery = deliver;
 }
 
 } // namespace evbus::detail

@@ -42,14 +42,15 @@ struct queue_item_of<void> {
 template<typename Event>
 using queue_item_of_t = typename queue_item_of<Event>::type;
 
-/// Item operations for a queue that stores Item, an event type, as itself. Items are made as
-/// values (not in place) so that the compiler can keep a post's item in registers.
+/// Traits of a queue item: how to make one, find its payload and release it. This one is for a
+/// queue that stores Item, an event type, as itself. Items are made as values (not in place) so
+/// that the compiler can keep a post's item in registers.
 template<typename Item>
-struct queue_item {
+struct queue_item_traits {
     static_assert(std::is_nothrow_move_constructible_v<Item>, "evbus: queued items must move without throwing");
 
     template<typename Event, typename Arg>
-    [[nodiscard]] static Item make(event_kind, Arg &&arg) {
+    [[nodiscard]] static Item make(delivery_fn, Arg &&arg) {
         static_assert(std::is_constructible_v<Item, Arg &&>,
                       "evbus: the event type cannot be built from this argument");
         return Item(std::forward<Arg>(arg));
@@ -61,13 +62,13 @@ struct queue_item {
     static void release(Item &) noexcept {}
 };
 
-/// Item operations for envelopes, which own a heap payload until released.
+/// Traits of envelopes, which own a heap payload until released.
 template<>
-struct queue_item<envelope> {
+struct queue_item_traits<envelope> {
     template<typename Event, typename Arg>
-    [[nodiscard]] static envelope make(event_kind kind, Arg &&arg) {
+    [[nodiscard]] static envelope make(delivery_fn delivery, Arg &&arg) {
         envelope item; // NOLINT: emplace fills it
-        item.template emplace<Event>(kind, std::forward<Arg>(arg));
+        item.template emplace<Event>(delivery, std::forward<Arg>(arg));
         return item;
     }
 
@@ -79,7 +80,7 @@ struct queue_item<envelope> {
 /// Ends an item in raw storage that will not be used again: delivered, discarded, or never queued.
 template<typename Item>
 void destroy_item(Item &item) noexcept {
-    queue_item<Item>::release(item);
+    queue_item_traits<Item>::release(item);
     item.~Item();
 }
 
