@@ -37,8 +37,8 @@ std::size_t count_of(const Target &target) {
 }
 } // namespace
 
-TEMPLATE_TEST_CASE("an unsubscribe with no memory left still removes the handler", "[alloc][unsubscribe]",
-                   evbus::bus, evbus::st_bus, evbus::channel<tick>, (evbus::channel<tick, evbus::single_thread>)) {
+TEMPLATE_TEST_CASE("an unsubscribe with no memory left still removes the handler", "[alloc][unsubscribe]", evbus::bus,
+                   evbus::st_bus, evbus::channel<tick>, (evbus::channel<tick, evbus::single_thread>)) {
     TestType target;
     int a = 0;
     int b = 0;

@@ -64,9 +64,9 @@ namespace {
 template<typename Channel, typename Arg, typename = void>
 struct can_post_for: std::false_type {};
 template<typename Channel, typename Arg>
-struct can_post_for<Channel, Arg,
-                    std::void_t<decltype(std::declval<Channel &>().post_for(std::declval<Arg>(),
-                                                                            std::chrono::milliseconds{1}))>>
+struct can_post_for<
+    Channel, Arg,
+    std::void_t<decltype(std::declval<Channel &>().post_for(std::declval<Arg>(), std::chrono::milliseconds{1}))>>
     : std::true_type {};
 
 template<typename Channel, typename Arg, typename = void>

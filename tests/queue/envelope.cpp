@@ -36,8 +36,7 @@ TEST_CASE("envelope: a small trivially copyable event is stored inline, with its
     item.release(); // nothing to free
 }
 
-TEST_CASE("envelope: other events live on the heap and are freed by release(), copies included",
-          "[queue][envelope]") {
+TEST_CASE("envelope: other events live on the heap and are freed by release(), copies included", "[queue][envelope]") {
     using evbus::detail::envelope;
     auto owner = std::make_shared<int>(3);
     struct holds {

@@ -64,7 +64,7 @@ TEST_CASE("local_queue: a nested consume takes what follows, within the outer cu
                         [&](std::unique_ptr<int> &p) noexcept {
                             outer.push_back(*p);
                             if(*p == 0) {
-                                inner = take(q, 2);                     // takes 1 and 2
+                                inner = take(q, 2);                        // takes 1 and 2
                                 (void)q.enqueue(std::make_unique<int>(6)); // goes behind
                             }
                         });

@@ -35,9 +35,7 @@ public:
         }
         return seen;
     }
-    void store(Type value, std::memory_order order = std::memory_order_seq_cst) noexcept {
-        value_.store(value, order);
-    }
+    void store(Type value, std::memory_order order = std::memory_order_seq_cst) noexcept { value_.store(value, order); }
     Type fetch_add(Type value, std::memory_order order = std::memory_order_seq_cst) noexcept {
         return value_.fetch_add(value, order);
     }
@@ -93,8 +91,8 @@ TEST_CASE("post_counter: a bound counts what is queued and refuses only when ful
 TEST_CASE("post_counter: a producer whose count of posts went stale before it read the consumer's still gets room",
           "[queue][post_counter]") {
     counter posts{bounded(4)};
-    REQUIRE(posts.reserve_up_to(2, nullptr) == 2u); // posted 2, consumed 0
-    next_load_step() = [&] {                        // right after the producer reads posted (2):
+    REQUIRE(posts.reserve_up_to(2, nullptr) == 2u);     // posted 2, consumed 0
+    next_load_step() = [&] {                            // right after the producer reads posted (2):
         REQUIRE(posts.reserve_up_to(2, nullptr) == 2u); // another producer posts 2 more
         posts.delivered(4);                             // and a consumer takes all 4
     };

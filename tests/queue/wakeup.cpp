@@ -20,9 +20,7 @@ TEST_CASE("wakeup: a post wakes a sleeper that found nothing pending", "[queue][
     wakeup w;
     std::atomic<bool> pending{false};
     std::atomic<bool> woke{false};
-    std::thread sleeper{[&] {
-        woke = w.wait_until(wakeup::clock::time_point::max(), [&] { return pending.load(); });
-    }};
+    std::thread sleeper{[&] { woke = w.wait_until(wakeup::clock::time_point::max(), [&] { return pending.load(); }); }};
     while(w.sleepers() == 0u) { // it registered: it rechecks pending after this
         std::this_thread::yield();
     }
@@ -44,5 +42,6 @@ TEST_CASE("wakeup: wake_all() ends a wait with nothing pending, and a cancel fla
     CHECK_FALSE(result.load());
 
     std::atomic<bool> cancel{true};
-    CHECK_FALSE(w.wait_until(wakeup::clock::time_point::max(), [] { return false; }, &cancel));
+    CHECK_FALSE(w.wait_until(
+        wakeup::clock::time_point::max(), [] { return false; }, &cancel));
 }

@@ -70,8 +70,7 @@ public:
     basic_bus(): basic_bus{bus_config{}} {}
 
     /// @brief A bus with the given settings; a zero capacity is an error (errc::invalid_argument).
-    explicit basic_bus(const bus_config &config)
-        : queue_front<Threading, void>{config}, config_{config} {
+    explicit basic_bus(const bus_config &config): queue_front<Threading, void>{config}, config_{config} {
         table_.store(lookup_table::make(initial_slots), std::memory_order_release);
     }
 

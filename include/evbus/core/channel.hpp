@@ -42,7 +42,8 @@ public:
     channel(): channel{bus_config{}} {}
 
     /// @brief An empty channel whose post queue has the given settings.
-    explicit channel(const bus_config &config): front{config}, list_{std::make_shared<list_type>(detail::scope_of(this))} {}
+    explicit channel(const bus_config &config)
+        : front{config}, list_{std::make_shared<list_type>(detail::scope_of(this))} {}
 
     /// @brief Closes the channel and delivers what is still queued, like basic_bus's destructor.
     ~channel() { this->queue_.shutdown(batch_factory()); }

@@ -134,7 +134,8 @@ struct handler_snapshot {
             handler_snapshot header;
             entry nothing;
         };
-        static holder none{{0u, &none.nothing + 1, nullptr, 0u}, entry{typename entry::value{nullptr, &call_nothing, nullptr}}};
+        static holder none{{0u, &none.nothing + 1, nullptr, 0u},
+                           entry{typename entry::value{nullptr, &call_nothing, nullptr}}};
         return &none.header;
     }
 

@@ -49,7 +49,9 @@ public:
     }
 
     /// Everything retired, detached for free().
-    [[nodiscard]] std::pair<Snapshot *, Node *> take_all() noexcept { return {snapshots_.take_all(), nodes_.take_all()}; }
+    [[nodiscard]] std::pair<Snapshot *, Node *> take_all() noexcept {
+        return {snapshots_.take_all(), nodes_.take_all()};
+    }
 
     /// Frees what take_older() or take_all() detached.
     static void free(std::pair<Snapshot *, Node *> taken) noexcept { free(taken.first, taken.second); }
@@ -189,8 +191,8 @@ private:
 
 /// The reclamation of a threading policy.
 template<typename Threading, typename Snapshot, typename Node>
-using reclamation_for = std::conditional_t<Threading::concurrent, rcu_reclamation<Snapshot, Node>,
-                                           local_reclamation<Snapshot, Node>>;
+using reclamation_for =
+    std::conditional_t<Threading::concurrent, rcu_reclamation<Snapshot, Node>, local_reclamation<Snapshot, Node>>;
 
 } // namespace evbus::detail
 

@@ -202,7 +202,8 @@ public:
             std::size_t built = 0;
             EVBUS_TRY {
                 for(; built < room; ++built, ++first) {
-                    ::new(static_cast<void *>(chunk.at(built))) Item(item_traits::template make<Event>(delivery, *first));
+                    ::new(static_cast<void *>(chunk.at(built)))
+                        Item(item_traits::template make<Event>(delivery, *first));
                 }
             }
             EVBUS_CATCH {
@@ -249,7 +250,8 @@ public:
     /// posting pays nothing for this.
     bool wait_until(clock::time_point deadline, const std::atomic<bool> *cancel = nullptr) {
         static_assert(Threading::concurrent, "evbus: waiting for posts needs a multi_thread bus or channel");
-        return wakeup_.wait_until(deadline, [this] { return counter_.has_pending(); }, cancel);
+        return wakeup_.wait_until(
+            deadline, [this] { return counter_.has_pending(); }, cancel);
     }
 
     /// Wakes every thread blocked in wait_until().

@@ -69,8 +69,8 @@ public:
             }
             auto *slot = new producer_slot{};
             slot->next = slots_.load(std::memory_order_relaxed);
-            while(!slots_.compare_exchange_weak(slot->next, slot, std::memory_order_release,
-                                                std::memory_order_relaxed)) {
+            while(
+                !slots_.compare_exchange_weak(slot->next, slot, std::memory_order_release, std::memory_order_relaxed)) {
             }
             return slot;
         } else {
