@@ -87,7 +87,7 @@ public:
 
     /// Counts one post, waiting for room until deadline if the queue is bounded, full and
     /// blocking; false (not counted as rejected: see reject()) when closed or full.
-    [[nodiscard]] bool reserve(clock::time_point deadline, producer_slot *slot) {
+    [[nodiscard]] EVBUS_ALWAYS_INLINE bool reserve(clock::time_point deadline, producer_slot *slot) {
         if(EVBUS_UNLIKELY(closed_.load(std::memory_order_relaxed))) {
             return false;
         }
@@ -95,24 +95,7 @@ public:
             count_unbounded(slot, 1u);
             return true;
         }
-        std::uint64_t posted = posted_.load(std::memory_order_relaxed);
-        for(backoff wait;;) {
-            if(room_for(posted) != 0u) {
-                if(posted_.compare_exchange_weak(posted, posted + 1u, std::memory_order_relaxed)) {
-                    return true;
-                }
-                continue;
-            }
-            if(!settled(posted)) {
-                continue;
-            }
-            if(!block_ || closed_.load(std::memory_order_relaxed) ||
-               (deadline != clock::time_point::max() && clock::now() >= deadline)) {
-                return false;
-            }
-            wait();
-            posted = posted_.load(std::memory_order_relaxed);
-        }
+        return reserve_bounded(deadline);
     }
 
     /// Counts up to want posts without waiting; returns how many fit (0 once closed).
@@ -205,7 +188,28 @@ public:
     [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
 
 private:
-    void count_unbounded(producer_slot *slot, std::size_t count) noexcept {
+    bool reserve_bounded(clock::time_point deadline) {
+        std::uint64_t posted = posted_.load(std::memory_order_relaxed);
+        for(backoff wait;;) {
+            if(room_for(posted) != 0u) {
+                if(posted_.compare_exchange_weak(posted, posted + 1u, std::memory_order_relaxed)) {
+                    return true;
+                }
+                continue;
+            }
+            if(!settled(posted)) {
+                continue;
+            }
+            if(!block_ || closed_.load(std::memory_order_relaxed) ||
+               (deadline != clock::time_point::max() && clock::now() >= deadline)) {
+                return false;
+            }
+            wait();
+            posted = posted_.load(std::memory_order_relaxed);
+        }
+    }
+
+    EVBUS_ALWAYS_INLINE void count_unbounded(producer_slot *slot, std::size_t count) noexcept {
         if constexpr(Threading::concurrent) {
             if(slot) {
                 slot->posted.store(slot->posted.load(std::memory_order_relaxed) + count, std::memory_order_release);
@@ -250,12 +254,12 @@ private:
     std::atomic<producer_slot *> slots_{nullptr};
     std::size_t capacity_;
     bool block_;
-    typename Threading::template atomic<bool> closed_{false};
     alignas(line) counter posted_{0u};
     alignas(line) counter consumed_{0u};
     counter delivered_{0u};
     alignas(line) counter rejected_{0u};
     counter discarded_{0u};
+    typename Threading::template atomic<bool> closed_{false};
 };
 
 } // namespace evbus::detail

@@ -75,7 +75,8 @@ public:
     [[nodiscard]] std::uint32_t sleepers() const noexcept { return sleepers_.load(std::memory_order_seq_cst); }
 
 private:
-    EVBUS_COLD void wake_sleepers() {
+    // Not EVBUS_COLD: see docs/benchmarks.md, "Code layout on the hot path".
+    void wake_sleepers() {
         full_fence(); // orders the post's counting before the check for sleepers
         if(sleepers_.load(std::memory_order_seq_cst) != 0u) {
             wake_all();

@@ -288,9 +288,9 @@ public:
         if(EVBUS_LIKELY(record->counter.load(std::memory_order_relaxed) == 0u)) {
             begin_outermost_section(*record, scope, true);
             exit_ = &record->counter;
-        } else if(EVBUS_LIKELY(record->scope.load(std::memory_order_relaxed) == scope &&
-                               record != &unregistered_reader)) {
-            exit_ = &record->scratch; // nested in a section of the same scope
+        } else if(EVBUS_LIKELY(record->scope.load(std::memory_order_relaxed) == scope)) {
+            // Nested in a section of the same scope (unregistered_reader's scope, 0, is nobody's).
+            exit_ = &record->scratch;
         } else {
             exit_ = enter_read_section_slow(scope);
         }
