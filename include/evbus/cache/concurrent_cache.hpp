@@ -162,7 +162,9 @@ public:
     /// stampede-free: while one thread runs the factory for a key, other threads asking for that key
     /// wait for its result instead of running it too. The factory runs without any lock held.
     /// @details If the factory throws, the exception reaches the thread that ran it, nothing is cached,
-    /// and each waiting thread retries (one of them runs the factory again). A put(), erase() or clear()
+    /// and each waiting thread retries (one of them runs the factory again). The same holds when copying
+    /// the computed value into the cache or for the waiting threads throws, except that a value already
+    /// cached stays, and the retrying threads find it. A put(), erase() or clear()
     /// during the computation wins: the computed value is still returned to the callers waiting for
     /// it but is not cached. A factory that asks for its own key deadlocks.
     template<typename Factory>
@@ -185,8 +187,8 @@ public:
         }
         const auto pending = std::make_shared<flight>();
         s.in_flight.emplace(key, pending);
+        flight_guard guard{s, key, *pending, lock};
         lock.unlock();
-        flight_guard guard{s, key, *pending};
         mapped_type value = std::invoke(std::forward<Factory>(factory));
         lock.lock();
         if(!pending->stale) {
@@ -253,16 +255,21 @@ public:
     }
 
 private:
+    // Ends a flight however get_or_put() leaves: the factory or a copy of its value may throw with the
+    // shard's lock held or not, so the guard shares the caller's lock and takes it only when needed.
     class flight_guard {
     public:
-        flight_guard(shard &owner, const key_type &key, flight &pending) noexcept
-            : owner_{owner}, key_{key}, pending_{pending} {}
+        flight_guard(shard &owner, const key_type &key, flight &pending, std::unique_lock<std::mutex> &lock) noexcept
+            : owner_{owner}, key_{key}, pending_{pending}, lock_{lock} {}
 
         flight_guard(const flight_guard &) = delete;
         flight_guard &operator=(const flight_guard &) = delete;
 
-        // Caller holds the shard lock.
+        // Leaves the shard's lock held.
         void finish() {
+            if(!lock_.owns_lock()) {
+                lock_.lock();
+            }
             if(!pending_.stale) {
                 owner_.in_flight.erase(key_);
             }
@@ -273,7 +280,6 @@ private:
 
         ~flight_guard() {
             if(!finished_) {
-                const std::lock_guard<std::mutex> lock{owner_.mutex};
                 finish();
             }
         }
@@ -282,6 +288,7 @@ private:
         shard &owner_;
         const key_type &key_;
         flight &pending_;
+        std::unique_lock<std::mutex> &lock_;
         bool finished_{false};
     };
 
