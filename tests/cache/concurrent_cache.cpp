@@ -257,4 +257,71 @@ TEST_CASE("concurrent_cache: a computed value whose copy throws reaches its call
     CHECK(c.get_or_put(7, [] { return fragile{3}; }).value == 3);
     CHECK(c.get(7)->value == 3);
 }
+TEST_CASE("concurrent_cache: a factory that asks for the key it computes raises recursive_computation",
+          "[cache][concurrent_cache]") {
+    // One shard: every key shares a mutex; eight: the keys below may land on different ones.
+    const std::size_t shards = GENERATE(std::size_t{1}, std::size_t{8});
+    evbus::concurrent_cache<int, int, evbus::lru> c{evbus::shard_count{shards}, 64};
+    const auto code_of = [](auto call) {
+        try {
+            call();
+        } catch(const evbus::error &e) {
+            return e.code();
+        }
+        return evbus::errc{};
+    };
+    CHECK(std::string{evbus::to_string(evbus::errc::recursive_computation)} == "recursive_computation");
+    int inner_runs = 0;
+
+    SECTION("directly: the error leaves through the outer factory and nothing stays in flight") {
+        CHECK(code_of([&] {
+                  (void)c.get_or_put(1, [&] {
+                      return c.get_or_put(1, [&inner_runs] {
+                          ++inner_runs;
+                          return 2;
+                      });
+                  });
+              }) == evbus::errc::recursive_computation);
+        CHECK(inner_runs == 0);
+        CHECK_FALSE(c.contains(1));
+        CHECK(c.get_or_put(1, [] { return 3; }) == 3);
+        CHECK(c.get(1) == std::optional<int>{3});
+    }
+
+    SECTION("through another key: A's factory asks for B, whose factory asks for A") {
+        CHECK(code_of([&] {
+                  (void)c.get_or_put(1, [&] {
+                      return c.get_or_put(2, [&] {
+                          return c.get_or_put(1, [&inner_runs] {
+                              ++inner_runs;
+                              return 0;
+                          });
+                      });
+                  });
+              }) == evbus::errc::recursive_computation);
+        CHECK(inner_runs == 0);
+        CHECK(c.size() == 0u);
+        CHECK(c.get_or_put(2, [] { return 20; }) == 20);
+        CHECK(c.get_or_put(1, [] { return 10; }) == 10);
+        CHECK(c.size() == 2u);
+    }
+
+    SECTION("the outer factory may catch the error and still return a value, which is cached") {
+        evbus::errc seen{};
+        CHECK(c.get_or_put(1, [&] {
+            try {
+                return c.get_or_put(1, [&inner_runs] {
+                    ++inner_runs;
+                    return 0;
+                });
+            } catch(const evbus::error &e) {
+                seen = e.code();
+            }
+            return 5;
+        }) == 5);
+        CHECK(seen == evbus::errc::recursive_computation);
+        CHECK(inner_runs == 0);
+        CHECK(c.get(1) == std::optional<int>{5});
+    }
+}
 #endif

@@ -53,6 +53,7 @@ class concurrent_cache {
     struct flight {
         std::condition_variable ready;
         std::optional<Value> value;
+        std::thread::id owner{std::this_thread::get_id()};
         bool done{false};
         bool stale{false};
     };
@@ -163,10 +164,19 @@ public:
     /// wait for its result instead of running it too. The factory runs without any lock held.
     /// @details If the factory throws, the exception reaches the thread that ran it, nothing is cached,
     /// and each waiting thread retries (one of them runs the factory again). The same holds when copying
-    /// the computed value into the cache or for the waiting threads throws, except that a value already
-    /// cached stays, and the retrying threads find it. A put(), erase() or clear()
-    /// during the computation wins: the computed value is still returned to the callers waiting for
-    /// it but is not cached. A factory that asks for its own key deadlocks.
+    /// the computed value throws (into the cache, or for the waiting threads), except that a copy already
+    /// in the cache stays there and the retrying threads find it. A put(), erase() or clear() during the
+    /// computation wins: the computed value is still returned to the callers waiting for it but is not
+    /// cached, and a later call for the key computes it anew.
+    ///
+    /// A factory may ask this cache for other keys, but not for a key in flight on its own thread: its
+    /// own key, or one whose factory is further up the same thread's calls (A's factory asks for B, B's
+    /// asks for A). Instead of waiting for itself forever, that inner call raises
+    /// errc::recursive_computation with no lock held; the outer factory may let the error propagate
+    /// (nothing is cached, the flight ends as for any exception) or catch it and return a value. Without
+    /// exceptions the error handler is called, then abort(). Factories on two threads that wait for each
+    /// other's keys (thread 1 computes A and asks for B while thread 2 computes B and asks for A) are not
+    /// detected: they deadlock, like two mutexes locked in opposite orders.
     template<typename Factory>
     mapped_type get_or_put(const key_type &key, Factory &&factory) {
         shard &s = shard_of(key);
@@ -178,6 +188,11 @@ public:
             const auto it = s.in_flight.find(key);
             if(it == s.in_flight.end()) {
                 break;
+            }
+            if(it->second->owner == std::this_thread::get_id()) {
+                lock.unlock();
+                detail::raise(errc::recursive_computation,
+                              "evbus::concurrent_cache::get_or_put: a factory asked for a key it is computing");
             }
             const std::shared_ptr<flight> pending = it->second;
             pending->ready.wait(lock, [&pending] { return pending->done; });
