@@ -1,6 +1,9 @@
 #ifndef EVBUS_CACHE_CACHE_HPP
 #define EVBUS_CACHE_CACHE_HPP
 
+/// @file
+/// @brief evbus::cache: a fixed-capacity key-value cache with a pluggable eviction policy.
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -11,10 +14,11 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
-#include <evbus/cache/cache_ref.hpp>
-#include <evbus/cache/policy.hpp>
-#include <evbus/cache/stats.hpp>
-#include <evbus/config.hpp>
+
+#include "../config.hpp"
+#include "cache_ref.hpp"
+#include "policy.hpp"
+#include "stats.hpp"
 
 namespace evbus {
 

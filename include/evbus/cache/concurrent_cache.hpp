@@ -1,6 +1,9 @@
 #ifndef EVBUS_CACHE_CONCURRENT_CACHE_HPP
 #define EVBUS_CACHE_CONCURRENT_CACHE_HPP
 
+/// @file
+/// @brief evbus::concurrent_cache: a sharded thread-safe cache whose get_or_put is stampede-free.
+
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -11,9 +14,10 @@
 #include <thread>
 #include <unordered_map>
 #include <utility>
-#include <evbus/cache/cache.hpp>
-#include <evbus/cache/stats.hpp>
-#include <evbus/config.hpp>
+
+#include "../config.hpp"
+#include "cache.hpp"
+#include "stats.hpp"
 
 namespace evbus {
 

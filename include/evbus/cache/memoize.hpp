@@ -1,11 +1,14 @@
 #ifndef EVBUS_CACHE_MEMOIZE_HPP
 #define EVBUS_CACHE_MEMOIZE_HPP
 
+/// @file
+/// @brief evbus::memoize and evbus::memoized: a function whose results are kept in a cache.
+
 #include <functional>
 #include <type_traits>
 #include <utility>
-#include <evbus/cache/cache_ref.hpp>
-#include <evbus/config.hpp>
+
+#include "cache_ref.hpp"
 
 namespace evbus {
 
