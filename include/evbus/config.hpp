@@ -70,6 +70,8 @@ enum class errc {
     duplicate_responder,  ///< respond() for a query type that already has a responder
     closed,               ///< an operation that needs an open bus was called after close()
     timeout,              ///< a blocking operation ran out of time
+    /// a get_or_put() factory asked for the key it is computing, on its own thread (a recursive update)
+    recursive_computation,
 };
 
 /// @brief Human-readable name of an error code.
@@ -85,6 +87,8 @@ enum class errc {
         return "closed";
     case errc::timeout:
         return "timeout";
+    case errc::recursive_computation:
+        return "recursive_computation";
     }
     return "unknown";
 }

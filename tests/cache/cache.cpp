@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstddef>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -40,6 +41,47 @@ struct throws_on_copy {
         }
     }
     throws_on_copy &operator=(const throws_on_copy &) = default;
+};
+
+// A value whose copies throw on demand (failing_copies counts the copies still to fail): a copy
+// construction throws before building anything, a copy assignment after writing `first` only, so
+// an assignment that fails leaves a torn value. NothrowMove says whether its moves are noexcept.
+template<bool NothrowMove>
+struct torn_pair {
+    static inline int failing_copies = 0;
+    int first;
+    int second;
+
+    torn_pair(int a, int b) noexcept: first{a}, second{b} {}
+    torn_pair(const torn_pair &other): first{other.first}, second{other.second} { fail_if_armed(); }
+    torn_pair(torn_pair &&other) noexcept(NothrowMove): first{other.first}, second{other.second} {}
+    torn_pair &operator=(const torn_pair &other) {
+        first = other.first;
+        fail_if_armed();
+        second = other.second;
+        return *this;
+    }
+    torn_pair &operator=(torn_pair &&other) noexcept(NothrowMove) {
+        first = other.first;
+        second = other.second;
+        return *this;
+    }
+    ~torn_pair() = default;
+
+    static void fail_if_armed() {
+        if(failing_copies > 0) {
+            --failing_copies;
+            throw 7;
+        }
+    }
+
+    friend bool operator==(const torn_pair &lhs, const torn_pair &rhs) noexcept {
+        return lhs.first == rhs.first && lhs.second == rhs.second;
+    }
+
+    friend std::ostream &operator<<(std::ostream &out, const torn_pair &pair) {
+        return out << '{' << pair.first << ", " << pair.second << '}';
+    }
 };
 #endif
 
@@ -252,5 +294,49 @@ TEST_CASE("cache: get_or_put with a throwing factory inserts nothing", "[cache]"
     CHECK_THROWS_AS(c.get_or_put(1, []() -> int { throw 1; }), int);
     CHECK(c.empty());
     CHECK(*c.get_or_put(1, [] { return 5; }) == 5);
+}
+TEST_CASE("cache: replacing a value whose copy throws leaves the old value when V moves without throwing", "[cache]") {
+    using value = torn_pair<true>;
+    evbus::cache<int, value, evbus::lru> c{2};
+    c.put(1, value{1, 1});
+    c.put(2, value{2, 2}); // key 1 is the least recently used
+    const value incoming{9, 9};
+    value::failing_copies = 1;
+    CHECK_THROWS_AS(c.put(1, incoming), int);
+    value::failing_copies = 0;
+    // Nothing changed: the old value whole, the size, the counters, and the LRU order.
+    REQUIRE(c.peek(1));
+    CHECK(*c.peek(1) == value{1, 1});
+    CHECK(c.size() == 2u);
+    CHECK(c.stats() == evbus::cache_stats{});
+    CHECK(c.put(3, value{3, 3}));
+    CHECK_FALSE(c.contains(1));
+    CHECK(c.contains(2));
+    // Without a failure the copy replaces the value and counts as a use.
+    c.put(2, incoming);
+    CHECK(*c.peek(2) == value{9, 9});
+    CHECK(c.put(4, value{4, 4}));
+    CHECK(c.contains(2));
+    CHECK_FALSE(c.contains(3));
+}
+
+TEST_CASE("cache: replacing a value whose move may throw gives the guarantee of V's assignment", "[cache]") {
+    using value = torn_pair<false>;
+    evbus::cache<int, value, evbus::lru> c{2};
+    c.put(1, value{1, 1});
+    c.put(2, value{2, 2}); // key 1 is the least recently used
+    const value incoming{9, 9};
+    value::failing_copies = 1;
+    CHECK_THROWS_AS(c.put(1, incoming), int);
+    value::failing_copies = 0;
+    // The key stays, holding what V's copy assignment left (here half written); the size, the
+    // counters and the LRU order are as before the put.
+    REQUIRE(c.peek(1));
+    CHECK(*c.peek(1) == value{9, 1});
+    CHECK(c.size() == 2u);
+    CHECK(c.stats() == evbus::cache_stats{});
+    CHECK(c.put(3, value{3, 3}));
+    CHECK_FALSE(c.contains(1));
+    CHECK(c.contains(2));
 }
 #endif

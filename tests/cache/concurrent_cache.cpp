@@ -13,6 +13,30 @@
 #include <evbus/cache/lru.hpp>
 #include <evbus/cache/ttl.hpp>
 
+#if EVBUS_HAS_EXCEPTIONS
+namespace {
+
+// A value whose copies throw on demand: with copy_countdown at n > 0, the n-th copy from now throws.
+struct fragile {
+    static inline std::atomic<int> copy_countdown{0};
+
+    explicit fragile(int v) noexcept: value{v} {}
+    fragile(const fragile &other): value{other.value} {
+        if(copy_countdown.load() > 0 && --copy_countdown == 0) {
+            throw std::runtime_error{"fragile: copy fails"};
+        }
+    }
+    fragile(fragile &&) noexcept = default;
+    fragile &operator=(const fragile &) = default;
+    fragile &operator=(fragile &&) noexcept = default;
+    ~fragile() = default;
+
+    int value;
+};
+
+} // namespace
+#endif
+
 TEST_CASE("concurrent_cache: the plain cache's operations, with copies out", "[cache]") {
     evbus::concurrent_cache<int, std::string, evbus::lru> c{evbus::shard_count{4}, 64};
     CHECK(c.shards() == 4u);
@@ -187,5 +211,117 @@ TEST_CASE("concurrent_cache: a throwing computation is retried by a waiter, once
     CHECK(attempts.load() == 2);
     CHECK(wrong.load() == 0);
     CHECK(c.get(42) == std::optional<int>{4242});
+}
+TEST_CASE("concurrent_cache: a computed value whose copy throws reaches its caller and wakes the waiters",
+          "[cache][concurrent_cache]") {
+    // 1: copying the value into the cache throws; 2: it is cached, then copying it for the waiters throws.
+    const int failing_copy = GENERATE(1, 2);
+    evbus::concurrent_cache<int, fragile, evbus::lru> c{evbus::shard_count{1}, 8};
+    int waiter_runs = 0;
+    std::optional<fragile> waiter_result;
+    std::thread waiter;
+    CHECK_THROWS_AS(c.get_or_put(7,
+                                 [&] {
+                                     waiter = std::thread{[&] {
+                                         waiter_result.emplace(c.get_or_put(7, [&waiter_runs] {
+                                             ++waiter_runs;
+                                             return fragile{2};
+                                         }));
+                                     }};
+                                     // The waiter counts its miss under the shard's lock and releases that
+                                     // lock only by waiting for this computation: two misses mean it waits.
+                                     while(c.stats().misses < 2u) {
+                                         std::this_thread::yield();
+                                     }
+                                     fragile::copy_countdown = failing_copy;
+                                     return fragile{1};
+                                 }),
+                    std::runtime_error);
+    waiter.join();
+    fragile::copy_countdown = 0;
+    REQUIRE(waiter_result);
+    CHECK(c.size() == 1u);
+    if(failing_copy == 1) {
+        // Nothing was cached: the woken waiter retried (a third miss) and computed the key itself.
+        CHECK(waiter_runs == 1);
+        CHECK(waiter_result->value == 2);
+        CHECK(c.stats() == evbus::cache_stats{0u, 3u, 0u, 0u});
+    } else {
+        // The value was cached before the copy for the waiters threw: the retry hit it.
+        CHECK(waiter_runs == 0);
+        CHECK(waiter_result->value == 1);
+        CHECK(c.stats() == evbus::cache_stats{1u, 2u, 0u, 0u});
+    }
+    // No computation is left in flight: the key can be erased and computed again.
+    CHECK(c.erase(7));
+    CHECK(c.get_or_put(7, [] { return fragile{3}; }).value == 3);
+    CHECK(c.get(7)->value == 3);
+}
+TEST_CASE("concurrent_cache: a factory that asks for the key it computes raises recursive_computation",
+          "[cache][concurrent_cache]") {
+    // One shard: every key shares a mutex; eight: the keys below may land on different ones.
+    const std::size_t shards = GENERATE(std::size_t{1}, std::size_t{8});
+    evbus::concurrent_cache<int, int, evbus::lru> c{evbus::shard_count{shards}, 64};
+    const auto code_of = [](auto call) {
+        try {
+            call();
+        } catch(const evbus::error &e) {
+            return e.code();
+        }
+        return evbus::errc{};
+    };
+    CHECK(std::string{evbus::to_string(evbus::errc::recursive_computation)} == "recursive_computation");
+    int inner_runs = 0;
+
+    SECTION("directly: the error leaves through the outer factory and nothing stays in flight") {
+        CHECK(code_of([&] {
+                  (void)c.get_or_put(1, [&] {
+                      return c.get_or_put(1, [&inner_runs] {
+                          ++inner_runs;
+                          return 2;
+                      });
+                  });
+              }) == evbus::errc::recursive_computation);
+        CHECK(inner_runs == 0);
+        CHECK_FALSE(c.contains(1));
+        CHECK(c.get_or_put(1, [] { return 3; }) == 3);
+        CHECK(c.get(1) == std::optional<int>{3});
+    }
+
+    SECTION("through another key: A's factory asks for B, whose factory asks for A") {
+        CHECK(code_of([&] {
+                  (void)c.get_or_put(1, [&] {
+                      return c.get_or_put(2, [&] {
+                          return c.get_or_put(1, [&inner_runs] {
+                              ++inner_runs;
+                              return 0;
+                          });
+                      });
+                  });
+              }) == evbus::errc::recursive_computation);
+        CHECK(inner_runs == 0);
+        CHECK(c.size() == 0u);
+        CHECK(c.get_or_put(2, [] { return 20; }) == 20);
+        CHECK(c.get_or_put(1, [] { return 10; }) == 10);
+        CHECK(c.size() == 2u);
+    }
+
+    SECTION("the outer factory may catch the error and still return a value, which is cached") {
+        evbus::errc seen{};
+        CHECK(c.get_or_put(1, [&] {
+            try {
+                return c.get_or_put(1, [&inner_runs] {
+                    ++inner_runs;
+                    return 0;
+                });
+            } catch(const evbus::error &e) {
+                seen = e.code();
+            }
+            return 5;
+        }) == 5);
+        CHECK(seen == evbus::errc::recursive_computation);
+        CHECK(inner_runs == 0);
+        CHECK(c.get(1) == std::optional<int>{5});
+    }
 }
 #endif

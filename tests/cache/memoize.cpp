@@ -125,3 +125,34 @@ TEST_CASE("memoize: over a concurrent cache each key is computed once across thr
     CHECK(stats.evictions == 0u);
     CHECK(slow_square.cache().size() == static_cast<std::size_t>(keys));
 }
+
+#if EVBUS_HAS_EXCEPTIONS
+TEST_CASE("memoize: over a concurrent cache recursion works on other keys and raises on its own key",
+          "[cache][concurrent_cache]") {
+    using table = evbus::concurrent_cache<int, std::uint64_t, evbus::lru>;
+    std::function<std::uint64_t(int)> fib_self;
+    auto fib = evbus::memoize(table{evbus::shard_count{4}, 128}, [&fib_self](int n) {
+        return n < 2 ? static_cast<std::uint64_t>(n) : fib_self(n - 1) + fib_self(n - 2);
+    });
+    fib_self = std::ref(fib);
+    CHECK(fib(50) == 12586269025u);
+    CHECK(fib.cache().size() == 51u);
+
+    int runs = 0;
+    std::function<std::uint64_t(int)> stuck_self;
+    auto stuck = evbus::memoize(table{evbus::shard_count{4}, 128}, [&](int n) {
+        ++runs;
+        return stuck_self(n);
+    });
+    stuck_self = std::ref(stuck);
+    evbus::errc code{};
+    try {
+        (void)stuck(3);
+    } catch(const evbus::error &e) {
+        code = e.code();
+    }
+    CHECK(code == evbus::errc::recursive_computation);
+    CHECK(runs == 1);
+    CHECK(stuck.cache().size() == 0u);
+}
+#endif

@@ -1,6 +1,9 @@
 #ifndef EVBUS_CACHE_CACHE_HPP
 #define EVBUS_CACHE_CACHE_HPP
 
+/// @file
+/// @brief evbus::cache: a fixed-capacity key-value cache with a pluggable eviction policy.
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -11,10 +14,11 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
-#include <evbus/cache/cache_ref.hpp>
-#include <evbus/cache/policy.hpp>
-#include <evbus/cache/stats.hpp>
-#include <evbus/config.hpp>
+
+#include "../config.hpp"
+#include "cache_ref.hpp"
+#include "policy.hpp"
+#include "stats.hpp"
 
 namespace evbus {
 
@@ -175,7 +179,10 @@ public:
     }
 
     /// @brief Inserts or replaces the value of a key; returns true when another entry was evicted (or
-    /// dropped as expired) to make room. Strong guarantee: if copying the key or value throws, nothing changes.
+    /// dropped as expired) to make room. Strong guarantee for a new key, and for a present one when V's move
+    /// assignment is noexcept (the new value is built, then moved in): if copying the key or value throws,
+    /// nothing changes. Otherwise a present value is replaced by V's own assignment; if that throws, the key
+    /// stays with whatever value the assignment left, and the policy and the counters are untouched.
     bool put(const key_type &key, const mapped_type &value) { return put_impl(key, value).second; }
 
     /// @brief Inserts or replaces the value of a key, moving the value in.
@@ -350,7 +357,7 @@ private:
     std::pair<index_type, bool> put_impl(KeyArg &&key, ValueArg &&value) {
         const std::size_t hash = hash_(key);
         if(const index_type slot = find(key, hash); slot != null) {
-            nodes_[slot].entry().second = std::forward<ValueArg>(value);
+            replace(nodes_[slot].entry().second, std::forward<ValueArg>(value));
             if constexpr(detail::has_on_update<policy_type>::value) {
                 policy_.on_update(slot);
             } else {
@@ -359,6 +366,18 @@ private:
             return {slot, false};
         }
         return insert(hash, std::forward<KeyArg>(key), std::forward<ValueArg>(value));
+    }
+
+    // Strong when the assignment cannot throw, or when V's move assignment cannot: the new value is then
+    // built aside, where a throwing copy leaves the old one alone. Otherwise as strong as V's assignment.
+    template<typename ValueArg>
+    static void replace(Value &target, ValueArg &&value) {
+        if constexpr(std::is_nothrow_assignable_v<Value &, ValueArg &&> || !std::is_nothrow_move_assignable_v<Value>) {
+            target = std::forward<ValueArg>(value);
+        } else {
+            Value fresh(std::forward<ValueArg>(value));
+            target = std::move(fresh);
+        }
     }
 
     template<typename KeyArg, typename... Args>

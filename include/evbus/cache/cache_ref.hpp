@@ -1,9 +1,11 @@
 #ifndef EVBUS_CACHE_CACHE_REF_HPP
 #define EVBUS_CACHE_CACHE_REF_HPP
 
+/// @file
+/// @brief evbus::cache_ref: the optional-like handle that cache lookups return.
+
 #include <type_traits>
 #include <utility>
-#include <evbus/config.hpp>
 
 namespace evbus {
 

@@ -1,6 +1,9 @@
 #ifndef EVBUS_CACHE_CONCURRENT_CACHE_HPP
 #define EVBUS_CACHE_CONCURRENT_CACHE_HPP
 
+/// @file
+/// @brief evbus::concurrent_cache: a sharded thread-safe cache whose get_or_put is stampede-free.
+
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -11,9 +14,10 @@
 #include <thread>
 #include <unordered_map>
 #include <utility>
-#include <evbus/cache/cache.hpp>
-#include <evbus/cache/stats.hpp>
-#include <evbus/config.hpp>
+
+#include "../config.hpp"
+#include "cache.hpp"
+#include "stats.hpp"
 
 namespace evbus {
 
@@ -53,6 +57,7 @@ class concurrent_cache {
     struct flight {
         std::condition_variable ready;
         std::optional<Value> value;
+        std::thread::id owner{std::this_thread::get_id()};
         bool done{false};
         bool stale{false};
     };
@@ -162,9 +167,20 @@ public:
     /// stampede-free: while one thread runs the factory for a key, other threads asking for that key
     /// wait for its result instead of running it too. The factory runs without any lock held.
     /// @details If the factory throws, the exception reaches the thread that ran it, nothing is cached,
-    /// and each waiting thread retries (one of them runs the factory again). A put(), erase() or clear()
-    /// during the computation wins: the computed value is still returned to the callers waiting for
-    /// it but is not cached. A factory that asks for its own key deadlocks.
+    /// and each waiting thread retries (one of them runs the factory again). The same holds when copying
+    /// the computed value throws (into the cache, or for the waiting threads), except that a copy already
+    /// in the cache stays there and the retrying threads find it. A put(), erase() or clear() during the
+    /// computation wins: the computed value is still returned to the callers waiting for it but is not
+    /// cached, and a later call for the key computes it anew.
+    ///
+    /// A factory may ask this cache for other keys, but not for a key in flight on its own thread: its
+    /// own key, or one whose factory is further up the same thread's calls (A's factory asks for B, B's
+    /// asks for A). Instead of waiting for itself forever, that inner call raises
+    /// errc::recursive_computation with no lock held; the outer factory may let the error propagate
+    /// (nothing is cached, the flight ends as for any exception) or catch it and return a value. Without
+    /// exceptions the error handler is called, then abort(). Factories on two threads that wait for each
+    /// other's keys (thread 1 computes A and asks for B while thread 2 computes B and asks for A) are not
+    /// detected: they deadlock, like two mutexes locked in opposite orders.
     template<typename Factory>
     mapped_type get_or_put(const key_type &key, Factory &&factory) {
         shard &s = shard_of(key);
@@ -177,6 +193,11 @@ public:
             if(it == s.in_flight.end()) {
                 break;
             }
+            if(it->second->owner == std::this_thread::get_id()) {
+                lock.unlock();
+                detail::raise(errc::recursive_computation,
+                              "evbus::concurrent_cache::get_or_put: a factory asked for a key it is computing");
+            }
             const std::shared_ptr<flight> pending = it->second;
             pending->ready.wait(lock, [&pending] { return pending->done; });
             if(pending->value) {
@@ -185,8 +206,8 @@ public:
         }
         const auto pending = std::make_shared<flight>();
         s.in_flight.emplace(key, pending);
+        flight_guard guard{s, key, *pending, lock};
         lock.unlock();
-        flight_guard guard{s, key, *pending};
         mapped_type value = std::invoke(std::forward<Factory>(factory));
         lock.lock();
         if(!pending->stale) {
@@ -253,16 +274,21 @@ public:
     }
 
 private:
+    // Ends a flight however get_or_put() leaves: the factory or a copy of its value may throw with the
+    // shard's lock held or not, so the guard shares the caller's lock and takes it only when needed.
     class flight_guard {
     public:
-        flight_guard(shard &owner, const key_type &key, flight &pending) noexcept
-            : owner_{owner}, key_{key}, pending_{pending} {}
+        flight_guard(shard &owner, const key_type &key, flight &pending, std::unique_lock<std::mutex> &lock) noexcept
+            : owner_{owner}, key_{key}, pending_{pending}, lock_{lock} {}
 
         flight_guard(const flight_guard &) = delete;
         flight_guard &operator=(const flight_guard &) = delete;
 
-        // Caller holds the shard lock.
+        // Leaves the shard's lock held.
         void finish() {
+            if(!lock_.owns_lock()) {
+                lock_.lock();
+            }
             if(!pending_.stale) {
                 owner_.in_flight.erase(key_);
             }
@@ -273,7 +299,6 @@ private:
 
         ~flight_guard() {
             if(!finished_) {
-                const std::lock_guard<std::mutex> lock{owner_.mutex};
                 finish();
             }
         }
@@ -282,6 +307,7 @@ private:
         shard &owner_;
         const key_type &key_;
         flight &pending_;
+        std::unique_lock<std::mutex> &lock_;
         bool finished_{false};
     };
 

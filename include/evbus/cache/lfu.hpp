@@ -1,11 +1,15 @@
 #ifndef EVBUS_CACHE_LFU_HPP
 #define EVBUS_CACHE_LFU_HPP
 
+/// @file
+/// @brief evbus::lfu: the least frequently used eviction policy.
+
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <vector>
-#include <evbus/config.hpp>
+
+#include "../config.hpp"
 
 namespace evbus {
 

@@ -1,9 +1,12 @@
 #ifndef EVBUS_CACHE_LRU_HPP
 #define EVBUS_CACHE_LRU_HPP
 
+/// @file
+/// @brief evbus::lru: the least recently used eviction policy.
+
 #include <cstddef>
-#include <evbus/cache/slot_list.hpp>
-#include <evbus/config.hpp>
+
+#include "slot_list.hpp"
 
 namespace evbus {
 

@@ -1,11 +1,14 @@
 #ifndef EVBUS_CACHE_MEMOIZE_HPP
 #define EVBUS_CACHE_MEMOIZE_HPP
 
+/// @file
+/// @brief evbus::memoize and evbus::memoized: a function whose results are kept in a cache.
+
 #include <functional>
 #include <type_traits>
 #include <utility>
-#include <evbus/cache/cache_ref.hpp>
-#include <evbus/config.hpp>
+
+#include "cache_ref.hpp"
 
 namespace evbus {
 
@@ -31,7 +34,8 @@ struct is_cache_ref<cache_ref<Type>>: std::true_type {};
 /// @details Over an evbus::cache it is single-threaded, like the cache, and the function may call the
 /// memoized object recursively. Over an evbus::concurrent_cache, calls from several threads are safe and a
 /// missing key is computed once however many threads ask for it at the same time (see
-/// concurrent_cache::get_or_put for what happens when the function throws). A call that throws caches nothing.
+/// concurrent_cache::get_or_put for what happens when the function throws, or calls the memoized object for a key
+/// it is computing). A call that throws caches nothing.
 /// Arguments reach the function as lvalues, so that the key derived from them stays valid.
 template<typename Cache, typename Function, typename KeyFunction = detail::argument_key>
 class memoized {

@@ -28,7 +28,6 @@
 #include <cstddef>
 #include <type_traits>
 #include <utility>
-#include <evbus/config.hpp>
 
 /// @def EVBUS_HAS_CONCEPTS
 /// @brief 1 when C++20 concepts are available (slot_policy and cache_policy exist), else 0.

@@ -1,11 +1,15 @@
 #ifndef EVBUS_CACHE_SLOT_LIST_HPP
 #define EVBUS_CACHE_SLOT_LIST_HPP
 
+/// @file
+/// @brief evbus::slot_list: an O(1) intrusive list over the slots of a cache, for writing policies.
+
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <vector>
-#include <evbus/config.hpp>
+
+#include "../config.hpp"
 
 namespace evbus {
 

@@ -1,8 +1,10 @@
 #ifndef EVBUS_CACHE_STATS_HPP
 #define EVBUS_CACHE_STATS_HPP
 
+/// @file
+/// @brief evbus::cache_stats: the hit, miss, eviction and expiration counters of a cache.
+
 #include <cstdint>
-#include <evbus/config.hpp>
 
 namespace evbus {
 

@@ -1,11 +1,15 @@
 #ifndef EVBUS_CACHE_TTL_HPP
 #define EVBUS_CACHE_TTL_HPP
 
+/// @file
+/// @brief evbus::ttl: the expire-after-write eviction policy.
+
 #include <chrono>
 #include <cstddef>
 #include <vector>
-#include <evbus/cache/slot_list.hpp>
-#include <evbus/config.hpp>
+
+#include "../config.hpp"
+#include "slot_list.hpp"
 
 namespace evbus {
 
