@@ -100,7 +100,7 @@ public:
     EVBUS_ALWAYS_INLINE std::size_t publish(Event &&event) {
         using event_type = std::remove_cv_t<std::remove_reference_t<Event>>;
         if(list_type *list = find<event_type>()) {
-            return list->template publish<event_type>(event);
+            return list->template publish<event_type>(event, scope());
         }
         return 0u;
     }

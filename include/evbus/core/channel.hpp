@@ -58,7 +58,7 @@ public:
     }
 
     /// @brief Calls every handler on this thread; returns how many were called.
-    std::size_t publish(const Event &event) { return list_->publish(event); }
+    std::size_t publish(const Event &event) { return list_->publish(event, detail::scope_of(this)); }
 
     /// @brief Queues the event for dispatch(); false when closed or a bounded queue is full.
     template<typename Arg, typename = std::enable_if_t<std::is_constructible_v<Event, Arg &&>>>

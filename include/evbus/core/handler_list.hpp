@@ -261,6 +261,13 @@ public:
         return publish_in_section<Event>(std::addressof(event));
     }
 
+    /// publish() by the list's owner, which passes the scope it built the list with.
+    template<typename Event>
+    EVBUS_ALWAYS_INLINE std::size_t publish(const Event &event, rcu_scope scope) {
+        [[maybe_unused]] const auto section = reclaim_.read_section(scope);
+        return publish_in_section<Event>(std::addressof(event));
+    }
+
     /// The read section publish_in_section() needs: multi_thread, an RCU read section of the
     /// list's scope; single_thread, a read of this list. One may cover several publishes.
     [[nodiscard]] EVBUS_ALWAYS_INLINE auto read_section() { return reclaim_.read_section(); }

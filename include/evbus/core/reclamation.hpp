@@ -108,6 +108,11 @@ public:
     /// A read section of this list's scope; one may cover several publishes.
     [[nodiscard]] EVBUS_ALWAYS_INLINE rcu_read_guard read_section() const { return rcu_read_guard{scope_}; }
 
+    /// read_section() where the caller knows the scope (it is the list's owner): no load of it.
+    [[nodiscard]] EVBUS_ALWAYS_INLINE static rcu_read_guard read_section(rcu_scope scope) {
+        return rcu_read_guard{scope};
+    }
+
     /// Called with the writer's lock held, after a new snapshot was swapped in and the old one
     /// retired. An unsubscribe waits so that, once it returns, no thread can begin a call to the
     /// removed handler; a subscribe waits only to free memory, and not from inside a handler.
@@ -165,6 +170,9 @@ public:
     };
 
     [[nodiscard]] EVBUS_ALWAYS_INLINE guard read_section() noexcept { return guard{*this}; }
+
+    /// read_section(); the scope is unused.
+    [[nodiscard]] EVBUS_ALWAYS_INLINE guard read_section(rcu_scope) noexcept { return guard{*this}; }
 
     /// Frees what was retired unless a read is running (then its end does).
     template<typename Lock>

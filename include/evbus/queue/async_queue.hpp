@@ -387,7 +387,7 @@ private:
 
     queue_type queue_;
     counter_type counter_;
-    wakeup wakeup_;
+    wakeup_for<Threading> wakeup_;
 };
 
 } // namespace evbus::detail

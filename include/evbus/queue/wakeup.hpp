@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <type_traits>
 
 #include "../sync/spin.hpp"
 
@@ -89,6 +90,16 @@ private:
     std::condition_variable cv_;
     std::uint64_t epoch_{0u}; // guarded by mutex_
 };
+
+/// Stands in for wakeup where the policy is single-threaded (nobody can wait for a post).
+struct no_wakeup {
+    EVBUS_ALWAYS_INLINE void posted() noexcept {}
+    void wake_all() noexcept {}
+};
+
+/// The wakeup of a threading policy.
+template<typename Threading>
+using wakeup_for = std::conditional_t<Threading::concurrent, wakeup, no_wakeup>;
 
 } // namespace evbus::detail
 
