@@ -11,18 +11,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 out=${EVBUS_CHECK_DIR:-$root/build/check}
 jobs=${EVBUS_JOBS:-$(nproc)}
 
-packages="g++ cmake make libconcurrentqueue-dev libfmt-dev catch2 libbenchmark-dev libboost-dev doxygen"
-missing=""
-for p in $packages; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo=sudo
-  echo "== installing:$missing"
-  $sudo apt-get update -qq
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
-fi
+"$root/tools/install_packages.sh" g++ cmake make libconcurrentqueue-dev libfmt-dev catch2 libbenchmark-dev \
+  libboost-dev doxygen
 
 run_config() {
   local name=$1; shift
