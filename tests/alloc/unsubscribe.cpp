@@ -6,6 +6,8 @@
 
 #include "alloc_counter.hpp"
 
+#include <new>
+#include <thread>
 #include <type_traits>
 #include <utility>
 
@@ -105,3 +107,33 @@ TEST_CASE("a handler may unsubscribe itself with no memory left", "[alloc][unsub
     CHECK(bus.publish(tick{2}) == 1u);
     CHECK(calls == 1);
 }
+
+#if EVBUS_HAS_EXCEPTIONS
+// A thread's first read section allocates its record. A dispatch allocates it before it takes
+// anything from the queue, so running out of memory there loses no event.
+TEST_CASE("a dispatch that cannot register its thread throws before it takes anything", "[alloc][dispatch]") {
+    evbus::bus bus;
+    int delivered = 0;
+    auto s = bus.subscribe<tick>([&delivered](const tick &) { ++delivered; });
+    REQUIRE(bus.post(tick{1}));
+    REQUIRE(bus.post(tick{2}));
+    bool threw = false;
+    std::size_t later = 0;
+    std::thread consumer{[&] {
+        {
+            alloc_counter::scoped_failure out_of_memory;
+            try {
+                (void)bus.dispatch();
+            } catch(const std::bad_alloc &) {
+                threw = true;
+            }
+        }
+        later = bus.dispatch();
+    }};
+    consumer.join();
+    CHECK(threw);
+    CHECK(later == 2u);
+    CHECK(delivered == 2);
+    CHECK(bus.stats().pending == 0u);
+}
+#endif

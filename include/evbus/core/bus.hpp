@@ -80,7 +80,12 @@ public:
     /// @brief Closes the bus, delivers the events still queued (exceptions from their handlers are
     /// dropped), then destroys it; live subscriptions become inactive and stay safe to reset or destroy.
     ~basic_bus() {
-        this->queue_.shutdown(batch_factory());
+        if(detail::try_prepare_to_read<Threading>()) {
+            this->queue_.shutdown(batch_factory());
+        } else { // out of memory on a thread that never read: what is queued is discarded (counted)
+            this->close();
+            (void)this->clear();
+        }
         lookup_table::destroy(table_.load(std::memory_order_relaxed));
         for(lookup_table *table: retired_tables_) {
             lookup_table::destroy(table);
@@ -148,7 +153,10 @@ public:
     std::size_t dispatch() { return dispatch(unbounded); }
 
     /// @brief Delivers at most max_events queued events (a frame budget); returns how many.
-    std::size_t dispatch(std::size_t max_events) { return this->queue_.drain(max_events, batch_factory()); }
+    std::size_t dispatch(std::size_t max_events) {
+        detail::prepare_to_read<Threading>();
+        return this->queue_.drain(max_events, batch_factory());
+    }
 
     /// @brief Registers fn as the one responder to queries of type Query; a second is an error
     /// (errc::duplicate_responder). The returned handle unregisters it.

@@ -46,7 +46,14 @@ public:
         : front{config}, list_{std::make_shared<list_type>(detail::scope_of(this))} {}
 
     /// @brief Closes the channel and delivers what is still queued, like basic_bus's destructor.
-    ~channel() { this->queue_.shutdown(batch_factory()); }
+    ~channel() {
+        if(detail::try_prepare_to_read<Threading>()) {
+            this->queue_.shutdown(batch_factory());
+        } else { // out of memory on a thread that never read: what is queued is discarded (counted)
+            this->close();
+            (void)this->clear();
+        }
+    }
 
     channel(const channel &) = delete;
     channel &operator=(const channel &) = delete;
@@ -97,7 +104,10 @@ public:
     std::size_t dispatch() { return dispatch(unbounded); }
 
     /// @brief Delivers at most max_events queued events; returns how many.
-    std::size_t dispatch(std::size_t max_events) { return this->queue_.drain(max_events, batch_factory()); }
+    std::size_t dispatch(std::size_t max_events) {
+        detail::prepare_to_read<Threading>();
+        return this->queue_.drain(max_events, batch_factory());
+    }
 
     /// @brief Number of subscribed handlers.
     [[nodiscard]] std::size_t handler_count() const noexcept { return list_->size(); }

@@ -197,6 +197,27 @@ private:
     retired_memory<Snapshot, Node> retired_;
 };
 
+/// Readies the calling thread to read Threading's lists (multi_thread: a thread's first read
+/// section allocates its record once). A dispatch calls it before it takes events from the queue,
+/// so that running out of memory there (std::bad_alloc) loses nothing.
+template<typename Threading>
+void prepare_to_read() {
+    if constexpr(Threading::concurrent) {
+        register_this_thread();
+    }
+}
+
+/// prepare_to_read() for destructors: false when memory ran out.
+template<typename Threading>
+[[nodiscard]] bool try_prepare_to_read() noexcept {
+    EVBUS_TRY {
+        prepare_to_read<Threading>();
+        return true;
+    }
+    EVBUS_CATCH { return false; }
+    return false;
+}
+
 /// The reclamation of a threading policy.
 template<typename Threading, typename Snapshot, typename Node>
 using reclamation_for =

@@ -224,6 +224,11 @@ private:
     /// be stale and behind it; that reads as room, and the compare-exchange on the stale value
     /// then fails and reloads.
     [[nodiscard]] std::uint64_t room_for(std::uint64_t posted) const noexcept {
+#if !EVBUS_TSAN
+        // The load that gave posted (also a failed compare-exchange's, or settled()'s) happens before
+        // the load of consumed_, as settled() assumes (acquire alone orders only what follows it).
+        std::atomic_thread_fence(std::memory_order_acquire);
+#endif
         const std::uint64_t consumed = consumed_.load(std::memory_order_acquire);
         const std::uint64_t used = posted > consumed ? posted - consumed : 0u;
         return used >= capacity_ ? 0u : capacity_ - used;

@@ -207,11 +207,38 @@ EVBUS_ALWAYS_INLINE void announce_fence(bool fast) noexcept {
     }
 }
 
+/// Stores what a nested section covers, ordered before the section's reads; release, like the
+/// outermost section's scope.
+inline void announce(std::atomic<rcu_scope> &word, rcu_scope value, [[maybe_unused]] bool fast) noexcept {
+#if EVBUS_TSAN
+    word.exchange(value, std::memory_order_seq_cst);
+#else
+    word.store(value, std::memory_order_release);
+    announce_fence(fast);
+#endif
+}
+
+/// Registers the calling thread as a reader if it is not yet one (allocates its record once:
+/// std::bad_alloc if that fails). Code that must not fail halfway calls it first.
+inline void register_this_thread() {
+    thread_reader &self = this_thread_reader;
+    if(EVBUS_UNLIKELY(!self.record)) {
+        static thread_local thread_reader_cleanup cleanup{};
+        (void)&cleanup;
+        self.record = rcu_registry::instance().acquire_record();
+        if(rcu_fast_readers().load(std::memory_order_acquire)) {
+            self.fast = self.record;
+        }
+    }
+}
+
 /// Marks the start of an outermost read section of scope in record.
 EVBUS_ALWAYS_INLINE void begin_outermost_section(reader_record &record, rcu_scope scope, bool fast) noexcept {
     const std::uint64_t epoch = rcu_epoch().load(std::memory_order_acquire);
     // Before the counter: a writer that sees the section (acquire) sees its scope or a later one.
-    record.scope.store(scope, std::memory_order_relaxed);
+    // Release, so that a writer that reads a later section's scope (and skips this record) also
+    // sees this thread's earlier sections as done.
+    record.scope.store(scope, std::memory_order_release);
 #if EVBUS_TSAN
     (void)fast;
     record.counter.exchange(epoch, std::memory_order_seq_cst);
@@ -238,21 +265,11 @@ EVBUS_COLD inline std::atomic<std::uint64_t> *enter_nested_scope(reader_record &
     }
     for(auto &word: record.nested) {
         if(word.load(std::memory_order_relaxed) == 0u) {
-#if EVBUS_TSAN
-            word.exchange(scope, std::memory_order_seq_cst);
-#else
-            word.store(scope, std::memory_order_relaxed);
-            announce_fence(fast);
-#endif
+            announce(word, scope, fast);
             return &word;
         }
     }
-#if EVBUS_TSAN
-    record.scope.exchange(every_scope, std::memory_order_seq_cst);
-#else
-    record.scope.store(every_scope, std::memory_order_relaxed);
-    announce_fence(fast);
-#endif
+    announce(record.scope, every_scope, fast);
     return &record.scratch;
 }
 
@@ -260,15 +277,8 @@ EVBUS_COLD inline std::atomic<std::uint64_t> *enter_nested_scope(reader_record &
 /// writers cannot use membarrier. Returns what the section's exit sets to 0: the record's
 /// counter when this section is the outermost one, else its scratch word.
 EVBUS_COLD inline std::atomic<std::uint64_t> *enter_read_section_slow(rcu_scope scope) {
+    register_this_thread();
     thread_reader &self = this_thread_reader;
-    if(!self.record) {
-        static thread_local thread_reader_cleanup cleanup{};
-        (void)&cleanup;
-        self.record = rcu_registry::instance().acquire_record();
-        if(rcu_fast_readers().load(std::memory_order_acquire)) {
-            self.fast = self.record;
-        }
-    }
     reader_record *record = self.record;
     if(record->counter.load(std::memory_order_relaxed) != 0u) {
         return enter_nested_scope(*record, scope, self.fast == record);
