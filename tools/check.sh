@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs missing Debian packages, then builds and
 # runs every configuration: the API reference (Doxygen, any warning fails), C++17 and C++20
-# with -Werror (plus examples, benchmarks and the consumer checks), ASan+UBSan,
+# with -Werror (plus examples, benchmarks and the consumer checks), clang 14 (C++20, -Werror,
+# -Wshadow), ASan+UBSan,
 # ThreadSanitizer, and -fno-exceptions -fno-rtti.
 # Usage: tools/check.sh [configuration...]
-#        (default: all; names: docs cxx17 cxx20 asan tsan noexcept)
+#        (default: all; names: docs cxx17 cxx20 clang asan tsan noexcept)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,7 +13,7 @@ out=${EVBUS_CHECK_DIR:-$root/build/check}
 jobs=${EVBUS_JOBS:-$(nproc)}
 
 "$root/tools/install_packages.sh" g++ cmake make libconcurrentqueue-dev libfmt-dev catch2 libbenchmark-dev \
-  libboost-dev doxygen
+  libboost-dev doxygen clang-14
 
 run_config() {
   local name=$1; shift
@@ -27,7 +28,7 @@ run_config() {
 }
 
 mkdir -p "$out"
-configs=${*:-docs cxx17 cxx20 asan tsan noexcept}
+configs=${*:-docs cxx17 cxx20 clang asan tsan noexcept}
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
@@ -37,6 +38,8 @@ for c in $configs; do
     cxx17) run_config cxx17 -DCMAKE_CXX_STANDARD=17 -DEVBUS_WERROR=ON -DEVBUS_BUILD_BENCHMARKS=ON ;;
     cxx20) run_config cxx20 -DCMAKE_CXX_STANDARD=20 -DEVBUS_WERROR=ON -DEVBUS_BUILD_BENCHMARKS=OFF \
              -DEVBUS_CONSUMER_TESTS=OFF ;;
+    clang) run_config clang -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_CXX_STANDARD=20 -DEVBUS_WERROR=ON -DCMAKE_CXX_FLAGS=-Wshadow \
+             -DEVBUS_BUILD_BENCHMARKS=OFF -DEVBUS_CONSUMER_TESTS=OFF ;;
     asan) run_config asan -DEVBUS_SANITIZE=address -DEVBUS_WERROR=ON -DEVBUS_BUILD_BENCHMARKS=OFF ;;
     tsan) run_config tsan -DEVBUS_SANITIZE=thread -DEVBUS_WERROR=ON -DEVBUS_BUILD_BENCHMARKS=OFF ;;
     noexcept) run_config noexcept -DEVBUS_NO_EXCEPTIONS=ON -DEVBUS_NO_RTTI=ON -DEVBUS_WERROR=ON \

@@ -46,8 +46,8 @@ struct handler_node_impl final: handler_node<Threading> {
     using base = handler_node<Threading>;
 
     template<typename Arg>
-    handler_node_impl(Arg &&arg, int priority)
-        : base{&invoke_impl, &destroy_impl, priority}, fn{std::forward<Arg>(arg)} {}
+    handler_node_impl(Arg &&arg, int handler_priority)
+        : base{&invoke_impl, &destroy_impl, handler_priority}, fn{std::forward<Arg>(arg)} {}
 
     static void invoke_impl(const void *event, base *self) {
         std::invoke(static_cast<handler_node_impl *>(self)->fn, *static_cast<const Event *>(event));
@@ -134,8 +134,11 @@ struct handler_snapshot {
             handler_snapshot header;
             entry nothing;
         };
-        static holder none{{0u, &none.nothing + 1, nullptr, 0u},
-                           entry{typename entry::value{nullptr, &call_nothing, nullptr}}};
+        static holder none{{0u, nullptr, nullptr, 0u}, entry{typename entry::value{nullptr, &call_nothing, nullptr}}};
+        // Linked in a second step: an initializer naming its own variable is what clang's
+        // -Wstatic-self-init warns about. Both statics are initialized once, thread-safely.
+        static const bool linked = (none.header.last = &none.nothing + 1, true);
+        (void)linked;
         return &none.header;
     }
 

@@ -22,10 +22,10 @@ class subscriber {
     static_assert(sizeof...(Events) > 0u, "evbus::subscriber: name at least one event type");
 
 public:
-    /// @brief Subscribes every on() overload to bus (any evbus bus type).
+    /// @brief Subscribes every on() overload to source (any evbus bus type).
     template<typename Bus>
-    explicit subscriber(Bus &bus, int priority = 0)
-        : subscriptions_{{bus.template subscribe<Events>(
+    explicit subscriber(Bus &source, int priority = 0)
+        : subscriptions_{{source.template subscribe<Events>(
               [this](const Events &event) { static_cast<Derived *>(this)->on(event); }, priority)...}} {}
 
     subscriber(const subscriber &) = delete;
