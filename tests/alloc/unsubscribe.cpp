@@ -6,10 +6,13 @@
 
 #include "alloc_counter.hpp"
 
+#include <atomic>
+#include <memory>
 #include <new>
 #include <thread>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace {
 struct tick {
@@ -109,6 +112,43 @@ TEST_CASE("a handler may unsubscribe itself with no memory left", "[alloc][unsub
 }
 
 #if EVBUS_HAS_EXCEPTIONS
+namespace {
+/// Threads that exited left their reader records for the next ones to take without allocating;
+/// while alive, this holds every such record on threads of its own, so that a new thread's
+/// registration must allocate.
+class idle_records_held {
+public:
+    idle_records_held() {
+        const std::size_t idle = evbus::detail::rcu_registry::instance().idle_records();
+        for(std::size_t i = 0; i < idle; ++i) {
+            holders_.emplace_back([this] {
+                evbus::detail::register_this_thread();
+                ++holding_;
+                while(!done_.load()) {
+                    std::this_thread::yield();
+                }
+            });
+        }
+        while(holding_.load() != idle) {
+            std::this_thread::yield();
+        }
+    }
+    idle_records_held(const idle_records_held &) = delete;
+    idle_records_held &operator=(const idle_records_held &) = delete;
+    ~idle_records_held() {
+        done_ = true;
+        for(auto &holder: holders_) {
+            holder.join();
+        }
+    }
+
+private:
+    std::atomic<bool> done_{false};
+    std::atomic<std::size_t> holding_{0};
+    std::vector<std::thread> holders_;
+};
+} // namespace
+
 // A thread's first read section allocates its record. A dispatch allocates it before it takes
 // anything from the queue, so running out of memory there loses no event.
 TEST_CASE("a dispatch that cannot register its thread throws before it takes anything", "[alloc][dispatch]") {
@@ -119,6 +159,7 @@ TEST_CASE("a dispatch that cannot register its thread throws before it takes any
     REQUIRE(bus.post(tick{2}));
     bool threw = false;
     std::size_t later = 0;
+    const idle_records_held held;
     std::thread consumer{[&] {
         {
             alloc_counter::scoped_failure out_of_memory;
@@ -135,5 +176,27 @@ TEST_CASE("a dispatch that cannot register its thread throws before it takes any
     CHECK(later == 2u);
     CHECK(delivered == 2);
     CHECK(bus.stats().pending == 0u);
+}
+
+// The outcome docs/bus.md gives for a bus destroyed where it cannot deliver: what is queued is
+// discarded (its payloads freed), not delivered, and the destructor returns.
+TEST_CASE("a bus destroyed on a thread that cannot register discards what is queued", "[alloc][dispatch]") {
+    auto payload = std::make_shared<int>(7);
+    int delivered = 0;
+    auto bus = std::make_unique<evbus::bus>();
+    auto s = bus->subscribe<std::shared_ptr<int>>([&delivered](const std::shared_ptr<int> &) { ++delivered; });
+    REQUIRE(bus->post(payload));
+    REQUIRE(bus->post(payload));
+    REQUIRE(payload.use_count() == 3);
+    const idle_records_held held;
+    REQUIRE(evbus::detail::rcu_registry::instance().idle_records() == 0u);
+    std::thread owner{[&] {
+        alloc_counter::scoped_failure out_of_memory;
+        bus.reset();
+    }};
+    owner.join();
+    CHECK(delivered == 0);
+    CHECK(payload.use_count() == 1);
+    CHECK_FALSE(s.active());
 }
 #endif

@@ -80,12 +80,7 @@ public:
     /// @brief Closes the bus, delivers the events still queued (exceptions from their handlers are
     /// dropped), then destroys it; live subscriptions become inactive and stay safe to reset or destroy.
     ~basic_bus() {
-        if(detail::try_prepare_to_read<Threading>()) {
-            this->queue_.shutdown(batch_factory());
-        } else { // out of memory on a thread that never read: what is queued is discarded (counted)
-            this->close();
-            (void)this->clear();
-        }
+        this->queue_.shutdown(batch_factory(), detail::try_prepare_to_read<Threading>());
         lookup_table::destroy(table_.load(std::memory_order_relaxed));
         for(lookup_table *table: retired_tables_) {
             lookup_table::destroy(table);

@@ -46,14 +46,7 @@ public:
         : front{config}, list_{std::make_shared<list_type>(detail::scope_of(this))} {}
 
     /// @brief Closes the channel and delivers what is still queued, like basic_bus's destructor.
-    ~channel() {
-        if(detail::try_prepare_to_read<Threading>()) {
-            this->queue_.shutdown(batch_factory());
-        } else { // out of memory on a thread that never read: what is queued is discarded (counted)
-            this->close();
-            (void)this->clear();
-        }
-    }
+    ~channel() { this->queue_.shutdown(batch_factory(), detail::try_prepare_to_read<Threading>()); }
 
     channel(const channel &) = delete;
     channel &operator=(const channel &) = delete;

@@ -309,10 +309,15 @@ public:
     }
 
     /// Closes, then drains every queued event with batch_factory (see drain()); for destructors,
-    /// so exceptions from handlers are dropped (the remaining events still go out).
+    /// so exceptions from handlers are dropped (the remaining events still go out). When the
+    /// owner cannot deliver (can_deliver false: out of memory), what is queued is discarded.
     template<typename BatchFactory>
-    void shutdown(BatchFactory &&batch_factory) noexcept {
+    void shutdown(BatchFactory &&batch_factory, bool can_deliver) noexcept {
         close();
+        if(!can_deliver) {
+            (void)clear();
+            return;
+        }
         while(stats().pending != 0u) {
             EVBUS_TRY { drain(unbounded, batch_factory); }
             EVBUS_CATCH {} // a destructor cannot report it

@@ -104,6 +104,16 @@ public:
         return r;
     }
 
+    /// Records that no thread holds (the next threads to register take them without allocating).
+    [[nodiscard]] std::size_t idle_records() {
+        std::lock_guard<std::mutex> lock{mutex_};
+        std::size_t idle = 0;
+        for(reader_record *r = head_.load(std::memory_order_relaxed); r; r = r->next) {
+            idle += r->in_use ? 0u : 1u;
+        }
+        return idle;
+    }
+
     void release_record(reader_record *record) noexcept {
         std::lock_guard<std::mutex> lock{mutex_};
         record->in_use = false;
