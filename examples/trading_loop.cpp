@@ -185,7 +185,8 @@ int main(int argc, char **argv) {
         [&prices](const fair_value_query &q) { return prices.fair_value(q.symbol); },
         [](const fair_value_query &q) { return q.symbol; });
     const evbus::subscription responder = market.respond<fair_value_query>(std::ref(fair_value));
-    // Handlers of a tick, in order: invalidation (evbus::invalidation_priority), the book, the strategy.
+    // Handlers of a tick, in order: the eviction, the book (priority 100), the strategy, the eviction again
+    // (evict_on runs before and after every other handler: docs/queries.md).
     const evbus::subscription invalidate =
         evbus::evict_on<tick>(market, fair_value.cache(), [](const tick &t) { return t.symbol; });
     const evbus::subscription record = market.subscribe<tick>([&prices](const tick &t) { prices.on(t); }, 100);

@@ -7,11 +7,24 @@
 namespace {
 std::atomic<std::size_t> allocations{0};
 thread_local bool failing = false;
+thread_local std::size_t allowance = 0; // allocations that still succeed while failing
+
+// Whether this allocation fails (it uses up one of the allowance first).
+bool fails_now() noexcept {
+    if(!failing) {
+        return false;
+    }
+    if(allowance != 0u) {
+        --allowance;
+        return false;
+    }
+    return true;
+}
 
 void *counted_alloc(std::size_t size, std::size_t align = 0) {
     allocations.fetch_add(1, std::memory_order_relaxed);
     void *p = nullptr;
-    if(failing) {
+    if(fails_now()) {
 #if defined(__cpp_exceptions)
         throw std::bad_alloc{};
 #else
@@ -35,14 +48,21 @@ void *counted_alloc(std::size_t size, std::size_t align = 0) {
 }
 void *counted_nothrow_alloc(std::size_t size) noexcept {
     allocations.fetch_add(1, std::memory_order_relaxed);
-    return failing ? nullptr : std::malloc(size == 0 ? 1 : size);
+    return fails_now() ? nullptr : std::malloc(size == 0 ? 1 : size);
 }
 } // namespace
 
 std::size_t alloc_counter::count() noexcept { return allocations.load(std::memory_order_relaxed); }
 
-alloc_counter::scoped_failure::scoped_failure() noexcept { failing = true; }
-alloc_counter::scoped_failure::~scoped_failure() { failing = false; }
+alloc_counter::scoped_failure::scoped_failure() noexcept: scoped_failure{0u} {}
+alloc_counter::scoped_failure::scoped_failure(std::size_t allowed) noexcept {
+    failing = true;
+    allowance = allowed;
+}
+alloc_counter::scoped_failure::~scoped_failure() {
+    failing = false;
+    allowance = 0u;
+}
 
 void *operator new(std::size_t size) { return counted_alloc(size); }
 void *operator new[](std::size_t size) { return counted_alloc(size); }

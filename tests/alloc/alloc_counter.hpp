@@ -12,6 +12,8 @@ namespace alloc_counter {
 class scoped_failure {
 public:
     scoped_failure() noexcept;
+    /// The first `allowed` operator new calls on this thread succeed, every later one fails.
+    explicit scoped_failure(std::size_t allowed) noexcept;
     ~scoped_failure();
     scoped_failure(const scoped_failure &) = delete;
     scoped_failure &operator=(const scoped_failure &) = delete;

@@ -200,3 +200,35 @@ TEST_CASE("a bus destroyed on a thread that cannot register discards what is que
     CHECK_FALSE(s.active());
 }
 #endif
+
+#if EVBUS_HAS_EXCEPTIONS
+TEMPLATE_TEST_CASE("subscribe_around out of memory at any step changes nothing", "[alloc][subscribe]", evbus::bus,
+                   evbus::st_bus) {
+    TestType bus;
+    int calls = 0;
+    auto h = bus.template subscribe<tick>([&](const tick &) { ++calls; });
+    bool subscribed = false;
+    for(std::size_t allowed = 0; !subscribed; ++allowed) {
+        REQUIRE(allowed < 16u);
+        evbus::subscription around;
+        try {
+            const alloc_counter::scoped_failure failure{allowed};
+            around = bus.template subscribe_around<tick>([&](const tick &) { calls += 10; },
+                                                         [&](const tick &) { calls += 100; });
+            subscribed = true;
+        } catch(const std::bad_alloc &) {
+        }
+        calls = 0;
+        if(subscribed) {
+            REQUIRE(bus.template handler_count<tick>() == 3u);
+            REQUIRE(bus.publish(tick{0}) == 3u);
+            REQUIRE(calls == 111);
+        } else {
+            INFO("failed after " << allowed << " allocations");
+            REQUIRE(bus.template handler_count<tick>() == 1u);
+            REQUIRE(bus.publish(tick{0}) == 1u);
+            REQUIRE(calls == 1);
+        }
+    }
+}
+#endif

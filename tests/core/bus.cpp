@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <functional>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <type_traits>
@@ -53,6 +54,36 @@ TEMPLATE_TEST_CASE("handlers run by priority, ties in subscription order", "[cor
     auto higher = bus.template subscribe<tick>([&](const tick &) { order += 'H'; }, 11);
     bus.publish(tick{});
     REQUIRE(order == "Hh12l");
+}
+
+TEMPLATE_TEST_CASE("subscribe_around runs before and after every priority, under one handle", "[core][bus]", evbus::bus,
+                   evbus::st_bus) {
+    TestType bus;
+    std::string order;
+    auto top = bus.template subscribe<tick>([&](const tick &) { order += 'T'; }, std::numeric_limits<int>::max());
+    auto around =
+        bus.template subscribe_around<tick>([&](const tick &) { order += '('; }, [&](const tick &) { order += ')'; });
+    auto bottom = bus.template subscribe<tick>([&](const tick &) { order += 'B'; }, std::numeric_limits<int>::min());
+    auto second =
+        bus.template subscribe_around<tick>([&](const tick &) { order += '['; }, [&](const tick &) { order += ']'; });
+    auto middle = bus.template subscribe<tick>([&](const tick &) { order += 'm'; });
+    REQUIRE(bus.template handler_count<tick>() == 7u);
+    REQUIRE(bus.publish(tick{}) == 7u);
+    REQUIRE(order == "([TmB)]"); // befores and afters each in subscription order
+
+    order.clear();
+    around.reset(); // both of its handlers go
+    REQUIRE_FALSE(around.active());
+    REQUIRE(bus.template handler_count<tick>() == 5u);
+    REQUIRE(bus.publish(tick{}) == 5u);
+    REQUIRE(order == "[TmB]");
+
+    // A handler of the event may remove the pair while it runs: the after-handler is not called.
+    order.clear();
+    auto remover = bus.template subscribe<tick>([&](const tick &) { second.reset(); }, 1);
+    REQUIRE(bus.publish(tick{}) == 5u); // [, T, the remover, m, B; ] was removed before its turn
+    REQUIRE(order == "[TmB");
+    REQUIRE(bus.template handler_count<tick>() == 4u);
 }
 
 TEMPLATE_TEST_CASE("subscriptions are move-only RAII handles", "[core][bus][subscription]", evbus::bus, evbus::st_bus) {

@@ -95,6 +95,18 @@ public:
         return assure<Event>().template subscribe<Event>(std::forward<Fn>(fn), priority);
     }
 
+    /// @brief Subscribes before, which runs ahead of every other handler of Event whatever its
+    /// priority, and after, which runs behind all of them, under one handle (what evict_on uses).
+    /// @details Several befores run in subscription order, and so do several afters. Both count
+    /// in handler_count() and in what publish() returns.
+    template<typename Event, typename Before, typename After>
+    [[nodiscard]] subscription subscribe_around(Before &&before, After &&after) {
+        static_assert(std::is_same_v<Event, std::remove_cv_t<std::remove_reference_t<Event>>>,
+                      "evbus::bus::subscribe_around<Event>: name the event type without const or reference");
+        return assure<Event>().template subscribe_around<Event>(std::forward<Before>(before),
+                                                                std::forward<After>(after));
+    }
+
     /// @brief Calls every handler of the event's type on this thread; returns how many were called.
     template<typename Event>
     EVBUS_ALWAYS_INLINE std::size_t publish(Event &&event) {
@@ -129,6 +141,15 @@ public:
                                                       detail::deadline_after(timeout));
     }
 
+    /// @brief post_for() through a producer token, so that a producer's timed posts keep their
+    /// order with its other posts through that token.
+    template<typename Event, typename Rep, typename Period>
+    bool post_for(producer_token &token, Event &&event, std::chrono::duration<Rep, Period> timeout) {
+        using event_type = std::remove_cv_t<std::remove_reference_t<Event>>;
+        return this->queue_.template post<event_type>(delivery_of<event_type>(), std::forward<Event>(event), &token,
+                                                      detail::deadline_after(timeout));
+    }
+
     /// @brief Queues [first, last) in order with bulk enqueues through token; returns how many
     /// were accepted. Never waits: a full bounded queue takes what fits, the rest is rejected.
     template<typename ForwardIt>
@@ -144,10 +165,12 @@ public:
         return this->queue_.template post_bulk<event_type>(delivery_of<event_type>(), first, last, nullptr);
     }
 
-    /// @brief Delivers the events queued when the call starts, on this thread; returns how many.
+    /// @brief Delivers the events queued when the call starts, on this thread; returns how many
+    /// events were delivered (publish() returns handler calls instead).
     std::size_t dispatch() { return dispatch(unbounded); }
 
-    /// @brief Delivers at most max_events queued events (a frame budget); returns how many.
+    /// @brief Delivers at most max_events of the events queued when the call starts (a frame budget);
+    /// returns how many events (not handler calls). Events handlers post meanwhile wait for the next call.
     std::size_t dispatch(std::size_t max_events) {
         detail::prepare_to_read<Threading>();
         return this->queue_.drain(max_events, batch_factory());

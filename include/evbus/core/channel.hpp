@@ -57,6 +57,13 @@ public:
         return list_->template subscribe<Event>(std::forward<Fn>(fn), priority);
     }
 
+    /// @brief Subscribes before, which runs ahead of every other handler whatever its priority,
+    /// and after, which runs behind all of them, under one handle (like basic_bus::subscribe_around).
+    template<typename Before, typename After>
+    [[nodiscard]] subscription subscribe_around(Before &&before, After &&after) {
+        return list_->template subscribe_around<Event>(std::forward<Before>(before), std::forward<After>(after));
+    }
+
     /// @brief Calls every handler on this thread; returns how many were called.
     std::size_t publish(const Event &event) { return list_->publish(event, detail::scope_of(this)); }
 
@@ -80,6 +87,14 @@ public:
                                                  detail::deadline_after(timeout));
     }
 
+    /// @brief post_for() through a producer token (one thread at a time per token).
+    template<typename Arg, typename Rep, typename Period,
+             typename = std::enable_if_t<std::is_constructible_v<Event, Arg &&>>>
+    bool post_for(producer_token &token, Arg &&event, std::chrono::duration<Rep, Period> timeout) {
+        return this->queue_.template post<Event>(nullptr, std::forward<Arg>(event), &token,
+                                                 detail::deadline_after(timeout));
+    }
+
     /// @brief Queues [first, last) in order with bulk enqueues; returns how many were accepted
     /// (never waits: a full bounded queue takes what fits, the rest is rejected).
     template<typename ForwardIt>
@@ -93,10 +108,12 @@ public:
         return this->queue_.template post_bulk<Event>(nullptr, first, last, nullptr);
     }
 
-    /// @brief Delivers the events queued when the call starts, on this thread; returns how many.
+    /// @brief Delivers the events queued when the call starts, on this thread; returns how many
+    /// events were delivered (publish() returns handler calls instead).
     std::size_t dispatch() { return dispatch(unbounded); }
 
-    /// @brief Delivers at most max_events queued events; returns how many.
+    /// @brief Delivers at most max_events of the events queued when the call starts (a frame budget);
+    /// returns how many events (not handler calls). Events handlers post meanwhile wait for the next call.
     std::size_t dispatch(std::size_t max_events) {
         detail::prepare_to_read<Threading>();
         return this->queue_.drain(max_events, batch_factory());

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <new>
@@ -26,17 +27,29 @@
 
 namespace evbus::detail {
 
+/// Where a handler runs in its list: higher first, ties in subscription order. Users' priorities
+/// are ints; the two ends of the range are kept for subscribe_around(), so that its handlers run
+/// before and after every handler a user can place.
+using handler_rank = std::int64_t;
+
+/// The rank of a subscribe_around() before-handler: ahead of every priority.
+inline constexpr handler_rank first_rank = std::numeric_limits<handler_rank>::max();
+
+/// The rank of a subscribe_around() after-handler: behind every priority.
+inline constexpr handler_rank last_rank = std::numeric_limits<handler_rank>::min();
+
 template<typename Threading>
 struct handler_node {
     using invoke_fn = void (*)(const void *, handler_node *); // event first: it is the handler's own argument
     using destroy_fn = void (*)(handler_node *) noexcept;
 
-    handler_node(invoke_fn invoke_function, destroy_fn destroy_function, int handler_priority) noexcept
-        : invoke{invoke_function}, destroy{destroy_function}, priority{handler_priority} {}
+    handler_node(invoke_fn invoke_function, destroy_fn destroy_function, handler_rank handler_order) noexcept
+        : invoke{invoke_function}, destroy{destroy_function}, rank{handler_order} {}
 
     invoke_fn invoke;
     destroy_fn destroy;
-    int priority;
+    handler_rank rank;
+    handler_node *companion{nullptr};    // the after-handler of subscribe_around(), unsubscribed with this one
     handler_node *retired_next{nullptr}; // see retired_memory
     std::uint64_t retired_at{0u};
 };
@@ -46,8 +59,8 @@ struct handler_node_impl final: handler_node<Threading> {
     using base = handler_node<Threading>;
 
     template<typename Arg>
-    handler_node_impl(Arg &&arg, int handler_priority)
-        : base{&invoke_impl, &destroy_impl, handler_priority}, fn{std::forward<Arg>(arg)} {}
+    handler_node_impl(Arg &&arg, handler_rank handler_order)
+        : base{&invoke_impl, &destroy_impl, handler_order}, fn{std::forward<Arg>(arg)} {}
 
     static void invoke_impl(const void *event, base *self) {
         std::invoke(static_cast<handler_node_impl *>(self)->fn, *static_cast<const Event *>(event));
@@ -218,22 +231,22 @@ public:
     /// Adds fn; an exclusive list refuses (errc::duplicate_responder) when it has a handler.
     template<typename Event, typename Fn>
     [[nodiscard]] subscription subscribe(Fn &&fn, int priority, list_occupancy occupancy = list_occupancy::shared) {
-        using handler_type = std::decay_t<Fn>;
-        static_assert(std::is_invocable_v<handler_type &, const Event &>,
-                      "evbus: a handler must be callable with `const Event&`");
-        EVBUS_EXPECT(!is_null_handler(fn), "evbus: subscribe() was given a null handler");
-        if constexpr(std::is_convertible_v<handler_type, direct_handler<Event>> &&
-                     !std::is_same_v<handler_type, direct_handler<Event>>) {
-            // A lambda without captures, or a noexcept function: called as a plain function.
-            return subscribe<Event>(static_cast<direct_handler<Event>>(fn), priority, occupancy);
-        } else {
-            any_direct_handler direct = nullptr;
-            if constexpr(std::is_same_v<handler_type, direct_handler<Event>>) {
-                direct = reinterpret_cast<any_direct_handler>(fn);
-            }
-            return add(new handler_node_impl<Threading, Event, handler_type>{std::forward<Fn>(fn), priority}, direct,
-                       occupancy);
+        made_handler first = make_handler<Event>(std::forward<Fn>(fn), priority);
+        return add(first, made_handler{}, occupancy);
+    }
+
+    /// Adds before, which runs ahead of every other handler, and after, which runs behind every
+    /// other handler, under one subscription (befores, and afters, in subscription order).
+    template<typename Event, typename Before, typename After>
+    [[nodiscard]] subscription subscribe_around(Before &&before, After &&after) {
+        made_handler first = make_handler<Event>(std::forward<Before>(before), first_rank);
+        made_handler second{};
+        EVBUS_TRY { second = make_handler<Event>(std::forward<After>(after), last_rank); }
+        EVBUS_CATCH {
+            first.made->destroy(first.made);
+            EVBUS_RETHROW;
         }
+        return add(first, second, list_occupancy::shared);
     }
 
     /// Removes the handler token names, if it is still here; allocates nothing and never throws.
@@ -245,9 +258,11 @@ public:
                         [target](const entry &e) { return e.target == target && is_live(e); }) == old->end()) {
             return; // not (or no longer) in this list
         }
-        stub_out(old, target);
-        reclaim_.retired().for_each_snapshot([target](snapshot *s) noexcept { stub_out(s, target); });
-        size_.store(size_.load(std::memory_order_relaxed) - 1u, std::memory_order_release);
+        node *const companion = target->companion;
+        stub_out(old, target, companion);
+        reclaim_.retired().for_each_snapshot(
+            [target, companion](snapshot *s) noexcept { stub_out(s, target, companion); });
+        size_.store(size_.load(std::memory_order_relaxed) - (companion ? 2u : 1u), std::memory_order_release);
         if(snapshot *next = rebuild<false>(old, nullptr, nullptr)) {
             current_.store(next, std::memory_order_release);
             retire(old);
@@ -286,23 +301,62 @@ public:
     [[nodiscard]] std::size_t size() const noexcept { return size_.load(std::memory_order_acquire); }
 
 private:
-    /// The rest of subscribe(), for any handler type: inserts made (owned from here on, even if
-    /// this throws) after the handlers of its priority or higher.
-    subscription add(node *made, any_direct_handler direct, list_occupancy occupancy) {
-        std::unique_ptr<node, void (*)(node *)> created{made, [](node *n) { n->destroy(n); }};
+    /// A handler node, and the plain function it is called through when it converts to one.
+    struct made_handler {
+        node *made{nullptr};
+        any_direct_handler direct{nullptr};
+    };
+
+    /// A node for fn at rank: a lambda without captures, or a noexcept function, is also
+    /// called as a plain function (see handler_entry).
+    template<typename Event, typename Fn>
+    [[nodiscard]] static made_handler make_handler(Fn &&fn, handler_rank rank) {
+        using handler_type = std::decay_t<Fn>;
+        static_assert(std::is_invocable_v<handler_type &, const Event &>,
+                      "evbus: a handler must be callable with `const Event&`");
+        EVBUS_EXPECT(!is_null_handler(fn), "evbus: subscribe() was given a null handler");
+        if constexpr(std::is_convertible_v<handler_type, direct_handler<Event>> &&
+                     !std::is_same_v<handler_type, direct_handler<Event>>) {
+            return make_handler<Event>(static_cast<direct_handler<Event>>(fn), rank);
+        } else {
+            any_direct_handler direct = nullptr;
+            if constexpr(std::is_same_v<handler_type, direct_handler<Event>>) {
+                direct = reinterpret_cast<any_direct_handler>(fn);
+            }
+            return {new handler_node_impl<Threading, Event, handler_type>{std::forward<Fn>(fn), rank}, direct};
+        }
+    }
+
+    /// The rest of subscribe(): inserts first (and second, its companion, when not null; both
+    /// owned from here on, even if this throws) after the handlers of their rank or higher.
+    subscription add(made_handler first, made_handler second, list_occupancy occupancy) {
+        const auto destroy = [](node *n) noexcept {
+            if(n) {
+                n->destroy(n);
+            }
+        };
+        std::unique_ptr<node, decltype(destroy)> created{first.made, destroy};
+        std::unique_ptr<node, decltype(destroy)> created_companion{second.made, destroy};
         std::unique_lock<typename Threading::mutex> lock{mutex_};
         snapshot *old = current_.load(std::memory_order_relaxed);
         const std::size_t live = size_.load(std::memory_order_relaxed);
         if(occupancy == list_occupancy::exclusive && live != 0u) {
             raise(errc::duplicate_responder, "evbus: this query type already has a responder");
         }
-        snapshot *next = rebuild<true>(old, made, direct);
+        snapshot *next = rebuild<true>(old, first.made, first.direct);
+        if(second.made) {
+            // next is not published yet: a failure here frees it, and nothing changed.
+            std::unique_ptr<snapshot, void (*)(snapshot *) noexcept> partial{next, &snapshot::destroy};
+            next = rebuild<true>(partial.get(), second.made, second.direct);
+            first.made->companion = second.made;
+        }
         current_.store(next, std::memory_order_release);
-        size_.store(live + 1u, std::memory_order_release);
+        size_.store(live + (second.made ? 2u : 1u), std::memory_order_release);
         created.release();
+        created_companion.release();
         retire(old);
         reclaim_.after_swap(lock, false);
-        return subscription{this->weak_from_this(), made};
+        return subscription{this->weak_from_this(), first.made};
     }
 
     /// A snapshot of old's live entries, plus (when added is not null) added placed after the
@@ -317,7 +371,7 @@ private:
         for(const entry &e: *old) {
             if(!old->is_empty() && is_live(e)) {
                 ++count;
-                if(added && !placed && e.target->priority >= added->priority) {
+                if(added && !placed && e.target->rank >= added->rank) {
                     ++at;
                 } else {
                     placed = true;
@@ -364,10 +418,11 @@ private:
         return e.invoke.load(std::memory_order_relaxed) != nullptr;
     }
 
-    /// Makes target's entries in `in` call nothing (see handler_entry for the order).
-    static void stub_out(snapshot *in, node *target) noexcept {
+    /// Makes the entries of target and of its companion (or null) in `in` call nothing (see
+    /// handler_entry for the order).
+    static void stub_out(snapshot *in, node *target, node *companion) noexcept {
         for(entry &e: *in) {
-            if(e.target == target) {
+            if(e.target == target || (companion && e.target == companion)) {
                 e.invoke.store(nullptr, std::memory_order_seq_cst);
                 e.direct.store(nullptr, std::memory_order_seq_cst);
             }
