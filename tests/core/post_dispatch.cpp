@@ -514,6 +514,40 @@ TEST_CASE("overflow block waits for room; post_for gives up after its timeout", 
     REQUIRE(s.rejected == 1u);
 }
 
+TEMPLATE_TEST_CASE("post_for through a producer token: timed and untimed posts are one producer",
+                   "[queue][async][bounded][threads]", evbus::bus, evbus::channel<tick>) {
+    evbus::bus_config cfg;
+    cfg.capacity = 3;
+    cfg.overflow = evbus::overflow_policy::block;
+    TestType target{cfg};
+    std::vector<int> order;
+    const auto record = [&](const tick &t) { order.push_back(t.seq); };
+    evbus::subscription s;
+    if constexpr(std::is_same_v<TestType, evbus::bus>) {
+        s = target.template subscribe<tick>(record);
+    } else {
+        s = target.subscribe(record);
+    }
+    constexpr int total = 1000;
+    std::thread producer{[&] {
+        auto token = target.make_producer_token();
+        for(int i = 0; i < total; ++i) {
+            const bool accepted = i % 3 == 0 ? target.post(token, tick{0, i})
+                                             : target.post_for(token, tick{0, i}, std::chrono::seconds{30});
+            if(!accepted) {
+                return;
+            }
+        }
+    }};
+    while(target.stats().delivered < static_cast<std::uint64_t>(total)) {
+        target.dispatch();
+    }
+    producer.join();
+    REQUIRE(order.size() == static_cast<std::size_t>(total));
+    REQUIRE(std::is_sorted(order.begin(), order.end()));
+    REQUIRE(target.stats().rejected == 0u);
+}
+
 TEST_CASE("close wakes a producer blocked on a full queue", "[queue][async][bounded][threads]") {
     evbus::bus_config cfg;
     cfg.capacity = 1;

@@ -2,6 +2,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <numeric>
+#include <thread>
+#include <vector>
+
 namespace {
 struct tick {
     int id;
@@ -30,4 +35,37 @@ TEST_CASE("publisher publishes the types it names", "[core][publisher]") {
     evbus::basic_publisher<evbus::st_bus, tick> st_pub{st};
     REQUIRE(st_pub.publish(tick{5}) == 1u);
     REQUIRE(ticks == 7);
+}
+
+TEST_CASE("publisher post_for waits for room through its own token: its events keep their order",
+          "[core][publisher][bounded][threads]") {
+    evbus::bus_config cfg;
+    cfg.capacity = 2;
+    cfg.overflow = evbus::overflow_policy::block;
+    evbus::bus bus{cfg};
+    std::vector<int> order;
+    auto s = bus.subscribe<tick>([&](const tick &t) { order.push_back(t.id); });
+    evbus::publisher<tick> pub{bus};
+    REQUIRE(pub.post(tick{0}));
+    REQUIRE(pub.post(tick{1}));
+    REQUIRE_FALSE(pub.post_for(tick{-1}, std::chrono::milliseconds{1})); // full: gives up, counted
+    REQUIRE(bus.stats().rejected == 1u);
+
+    constexpr int total = 1000;
+    std::thread producer{[&] {
+        for(int i = 2; i < total; ++i) {
+            // Alternating timed and untimed posts: one producer either way.
+            const bool accepted = i % 2 == 0 ? pub.post_for(tick{i}, std::chrono::seconds{30}) : pub.post(tick{i});
+            if(!accepted) {
+                return;
+            }
+        }
+    }};
+    while(bus.stats().delivered < static_cast<std::uint64_t>(total)) {
+        bus.dispatch();
+    }
+    producer.join();
+    std::vector<int> expected(total);
+    std::iota(expected.begin(), expected.end(), 0);
+    REQUIRE(order == expected);
 }

@@ -87,6 +87,44 @@ TEST_CASE("stopping leaves undelivered events queued for the bus", "[queue][work
     REQUIRE(handled == 1);
 }
 
+TEST_CASE("drain_and_stop delivers what is queued, and what handlers post meanwhile, before it stops",
+          "[queue][worker][threads]") {
+    evbus::bus bus;
+    std::atomic<bool> inside{false};
+    std::atomic<bool> release{false};
+    std::atomic<int> handled{0};
+    auto s = bus.subscribe<tick>([&](const tick &t) {
+        if(t.seq == 0) { // hold the worker inside its first batch while the test stops it
+            inside.store(true);
+            while(!release.load()) {
+                std::this_thread::yield();
+            }
+        }
+        if(t.producer == 0 && t.seq < 10) {
+            bus.post(tick{1, t.seq}); // a follow-up, posted by the handler while draining
+        }
+        handled.fetch_add(1);
+    });
+    evbus::worker worker{bus};
+    REQUIRE(bus.post(tick{0, 0}));
+    while(!inside.load()) {
+        std::this_thread::yield();
+    }
+    for(int i = 1; i < 100; ++i) {
+        REQUIRE(bus.post(tick{0, i})); // queued behind the batch the worker is in
+    }
+    std::thread stopper{[&] { worker.drain_and_stop(); }};
+    while(worker.running()) { // the stop is requested before the worker leaves its batch
+        std::this_thread::yield();
+    }
+    release.store(true);
+    stopper.join();
+    REQUIRE(handled.load() == 110);
+    REQUIRE(bus.stats().pending == 0u);
+    worker.drain_and_stop(); // after the stop: nothing to do
+    worker.stop();
+}
+
 TEST_CASE("wait_for: timeout, pending events, cancel", "[queue][worker]") {
     evbus::bus bus;
     REQUIRE_FALSE(bus.wait_for(std::chrono::milliseconds{1}));

@@ -4,6 +4,7 @@
 /// @file
 /// @brief evbus::publisher: a handle that may publish only the event types it names.
 
+#include <chrono>
 #include <cstddef>
 #include <iterator>
 #include <type_traits>
@@ -41,6 +42,14 @@ public:
     bool post(Event &&event) {
         static_assert(allowed<Event>, "evbus::publisher: this event type is not in the publisher's list");
         return bus_->post(token_, std::forward<Event>(event));
+    }
+
+    /// @brief post() that waits at most timeout for room in a full overflow_policy::block queue,
+    /// through this publisher's token (so it keeps its order with the publisher's other posts).
+    template<typename Event, typename Rep, typename Period>
+    bool post_for(Event &&event, std::chrono::duration<Rep, Period> timeout) {
+        static_assert(allowed<Event>, "evbus::publisher: this event type is not in the publisher's list");
+        return bus_->post_for(token_, std::forward<Event>(event), timeout);
     }
 
     /// @brief Queues [first, last) in order through this publisher's token; returns how many were accepted.

@@ -56,12 +56,26 @@ public:
     /// @brief Stops and joins the thread.
     ~basic_worker() { stop(); }
 
-    /// @brief Stops the thread after its current batch and joins it; queued events stay queued.
+    /// @brief Stops the thread after its current batch and joins it; queued events stay queued
+    /// (drain_and_stop() delivers them first).
     void stop() {
         if(thread_.joinable()) {
             stop_.store(true, std::memory_order_release);
             target_->wake_waiters();
             thread_.join();
+        }
+    }
+
+    /// @brief Delivers everything queued, including what its handlers post meanwhile, then stops
+    /// and joins the thread: nothing posted before the call is left behind.
+    /// @details The thread stops at the first dispatch that finds the queue empty, so producers that
+    /// keep posting can hold it up; close() the bus first when they may (its later posts are then
+    /// rejected and counted). Handler exceptions meanwhile are counted as usual. After stop() it
+    /// does nothing.
+    void drain_and_stop() {
+        if(thread_.joinable()) {
+            drain_.store(true, std::memory_order_relaxed);
+            stop();
         }
     }
 
@@ -108,11 +122,16 @@ private:
                 (void)target_->wait_for(std::chrono::hours{24}, stop_);
             }
         }
+        if(drain_.load(std::memory_order_relaxed)) {
+            while(dispatch_once() != 0u) {
+            }
+        }
     }
 
     Target *target_;
     worker_config config_;
     std::atomic<bool> stop_{false};
+    std::atomic<bool> drain_{false}; // written before stop_'s release store, read after its acquire load
     std::atomic<std::uint64_t> errors_{0u};
     mutable std::mutex error_mutex_;
     std::exception_ptr first_error_;
