@@ -15,6 +15,8 @@
 #include <evbus/cache/concurrent_cache.hpp>
 #include <evbus/cache/lfu.hpp>
 #include <evbus/cache/lru.hpp>
+#include <evbus/cache/sieve.hpp>
+#include <evbus/cache/wtinylfu.hpp>
 #include <evbus/cache/memoize.hpp>
 #include <evbus/cache/ttl.hpp>
 
@@ -101,6 +103,8 @@ void put_evicting(benchmark::State &state, Args... args) {
 using namespace std::chrono_literals;
 using lru_cache = evbus::cache<std::uint64_t, std::uint64_t, evbus::lru>;
 using lfu_cache = evbus::cache<std::uint64_t, std::uint64_t, evbus::lfu>;
+using sieve_cache = evbus::cache<std::uint64_t, std::uint64_t, evbus::sieve>;
+using wtinylfu_cache = evbus::cache<std::uint64_t, std::uint64_t, evbus::wtinylfu>;
 using ttl_steady_cache = evbus::cache<std::uint64_t, std::uint64_t, evbus::ttl<>>;
 using ttl_coarse_cache = evbus::cache<std::uint64_t, std::uint64_t, evbus::ttl<evbus::coarse_steady_clock>>;
 using ttl_frozen_cache = evbus::cache<std::uint64_t, std::uint64_t, evbus::ttl<frozen_clock>>;
@@ -108,6 +112,8 @@ using concurrent_lru_cache = evbus::concurrent_cache<std::uint64_t, std::uint64_
 
 void get_hit_lru(benchmark::State &state) { get_hit<lru_cache>(state); }
 void get_hit_lfu(benchmark::State &state) { get_hit<lfu_cache>(state); }
+void get_hit_sieve(benchmark::State &state) { get_hit<sieve_cache>(state); }
+void get_hit_wtinylfu(benchmark::State &state) { get_hit<wtinylfu_cache>(state); }
 void get_hit_ttl_steady_clock(benchmark::State &state) { get_hit<ttl_steady_cache>(state, 1h); }
 void get_hit_ttl_frozen_clock(benchmark::State &state) { get_hit<ttl_frozen_cache>(state, 1h); }
 void get_hit_ttl_coarse_clock(benchmark::State &state) { get_hit<ttl_coarse_cache>(state, 1h); }
@@ -133,6 +139,8 @@ void get_hit_concurrent_lru(benchmark::State &state) {
 
 void get_or_put_evicting_lru(benchmark::State &state) { put_evicting<lru_cache>(state); }
 void get_or_put_evicting_lfu(benchmark::State &state) { put_evicting<lfu_cache>(state); }
+void get_or_put_evicting_sieve(benchmark::State &state) { put_evicting<sieve_cache>(state); }
+void get_or_put_evicting_wtinylfu(benchmark::State &state) { put_evicting<wtinylfu_cache>(state); }
 void get_or_put_evicting_ttl_frozen_clock(benchmark::State &state) { put_evicting<ttl_frozen_cache>(state, 1h); }
 
 std::uint64_t cheap(std::uint64_t x) noexcept { return x * 0x9E3779B97F4A7C15ull + 1u; }
@@ -178,6 +186,8 @@ void memoize_memoized_expensive(benchmark::State &state) { memoized<&expensive>(
 BENCHMARK(get_hit_unordered_map_find);
 BENCHMARK(get_hit_lru);
 BENCHMARK(get_hit_lfu);
+BENCHMARK(get_hit_sieve);
+BENCHMARK(get_hit_wtinylfu);
 BENCHMARK(get_hit_ttl_steady_clock);
 BENCHMARK(get_hit_ttl_frozen_clock);
 BENCHMARK(get_hit_ttl_coarse_clock);
@@ -185,6 +195,8 @@ BENCHMARK(steady_clock_now);
 BENCHMARK(get_hit_concurrent_lru);
 BENCHMARK(get_or_put_evicting_lru);
 BENCHMARK(get_or_put_evicting_lfu);
+BENCHMARK(get_or_put_evicting_sieve);
+BENCHMARK(get_or_put_evicting_wtinylfu);
 BENCHMARK(get_or_put_evicting_ttl_frozen_clock);
 BENCHMARK(memoize_direct_cheap);
 BENCHMARK(memoize_memoized_cheap);

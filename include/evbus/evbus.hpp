@@ -23,10 +23,13 @@
 #include "cache/cache.hpp"
 #include "cache/coarse_clock.hpp"
 #include "cache/concurrent_cache.hpp"
+#include "cache/frequency_sketch.hpp"
 #include "cache/invalidate.hpp"
 #include "cache/lfu.hpp"
 #include "cache/lru.hpp"
 #include "cache/memoize.hpp"
+#include "cache/sieve.hpp"
 #include "cache/ttl.hpp"
+#include "cache/wtinylfu.hpp"
 
 #endif

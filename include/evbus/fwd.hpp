@@ -26,6 +26,13 @@ class subscriber;
 template<typename Target>
 class basic_worker;
 struct worker_config;
+struct lru;
+struct lfu;
+struct sieve;
+struct wtinylfu;
+struct wtinylfu_config;
+class slot_list;
+class frequency_sketch;
 
 } // namespace evbus
 

@@ -7,6 +7,8 @@
 #include <evbus/cache/concurrent_cache.hpp>
 #include <evbus/cache/lfu.hpp>
 #include <evbus/cache/lru.hpp>
+#include <evbus/cache/sieve.hpp>
+#include <evbus/cache/wtinylfu.hpp>
 #include <evbus/cache/memoize.hpp>
 #include <evbus/cache/ttl.hpp>
 #include "alloc_counter.hpp"
@@ -52,6 +54,14 @@ TEST_CASE("alloc: cache get hits and evicting puts do not allocate", "[cache][al
     }
     SECTION("lfu") {
         evbus::cache<std::uint64_t, std::uint64_t, evbus::lfu> cache{capacity};
+        check_steady_state(cache);
+    }
+    SECTION("sieve") {
+        evbus::cache<std::uint64_t, std::uint64_t, evbus::sieve> cache{capacity};
+        check_steady_state(cache);
+    }
+    SECTION("wtinylfu") {
+        evbus::cache<std::uint64_t, std::uint64_t, evbus::wtinylfu> cache{capacity};
         check_steady_state(cache);
     }
     SECTION("ttl") {

@@ -416,7 +416,11 @@ private:
         node.next = head;
         head = slot;
         ++size_;
-        policy_.on_insert(slot, node.entry().first);
+        if constexpr(detail::has_on_insert_hashed<policy_type, Key>::value) {
+            policy_.on_insert(slot, node.entry().first, hash);
+        } else {
+            policy_.on_insert(slot, node.entry().first);
+        }
         return {slot, made_room};
     }
 

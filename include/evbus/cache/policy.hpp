@@ -11,7 +11,9 @@
 /// Required members of `P::type<Key>` (the cache never calls them concurrently):
 /// - a constructor `type(std::size_t slots, Args...)`: slot numbers are in [0, slots); `Args` are the
 ///   cache constructor's arguments after the capacity; `slots` is the capacity plus one spare slot;
-/// - `void on_insert(std::size_t slot, const Key &key)`: a new entry now lives in `slot`;
+/// - `void on_insert(std::size_t slot, const Key &key)`: a new entry now lives in `slot`; or
+///   `void on_insert(std::size_t slot, const Key &key, std::size_t hash)`, which also receives the
+///   key's hash by the cache's own hasher (for policies that keep frequencies of keys, like wtinylfu);
 /// - `void on_access(std::size_t slot)`: a lookup hit the entry in `slot`;
 /// - `void on_erase(std::size_t slot)`: the entry in `slot` left (erase, eviction or expiration);
 /// - `std::size_t victim()`: the slot to evict; called only when the cache is full, with the
@@ -60,6 +62,15 @@ struct has_on_insert<
     Type, Key, std::void_t<decltype(std::declval<Type &>().on_insert(std::size_t{}, std::declval<const Key &>()))>>
     : std::true_type {};
 
+template<typename Type, typename Key, typename = void>
+struct has_on_insert_hashed: std::false_type {};
+
+template<typename Type, typename Key>
+struct has_on_insert_hashed<
+    Type, Key,
+    std::void_t<decltype(std::declval<Type &>().on_insert(std::size_t{}, std::declval<const Key &>(), std::size_t{}))>>
+    : std::true_type {};
+
 template<typename Type, typename = void>
 struct has_on_access: std::false_type {};
 
@@ -104,9 +115,11 @@ struct policy_check {
     static_assert(
         has_type,
         "evbus cache policy: the policy needs a nested `template<class Key> struct type` (see evbus/cache/policy.hpp)");
-    static constexpr bool insert = !has_type || has_on_insert<Type, Key>::value;
+    static constexpr bool insert =
+        !has_type || has_on_insert<Type, Key>::value || has_on_insert_hashed<Type, Key>::value;
     static_assert(insert,
-                  "evbus cache policy: Policy::type<Key> needs `void on_insert(std::size_t slot, const Key &key)`");
+                  "evbus cache policy: Policy::type<Key> needs `void on_insert(std::size_t slot, const Key &key)` "
+                  "(or the same with a third parameter, `std::size_t hash`)");
     static constexpr bool access = !has_type || has_on_access<Type>::value;
     static_assert(access, "evbus cache policy: Policy::type<Key> needs `void on_access(std::size_t slot)`");
     static constexpr bool erase = !has_type || has_on_erase<Type>::value;
@@ -122,8 +135,9 @@ struct policy_check {
 /// @brief True when @p Policy provides everything evbus::cache needs for keys of type @p Key.
 template<typename Policy, typename Key, typename Type = typename detail::policy_type<Policy, Key>::type>
 inline constexpr bool is_cache_policy_v =
-    !std::is_void_v<Type> && detail::has_on_insert<Type, Key>::value && detail::has_on_access<Type>::value &&
-    detail::has_on_erase<Type>::value && detail::has_victim<Type>::value;
+    !std::is_void_v<Type> &&
+    (detail::has_on_insert<Type, Key>::value || detail::has_on_insert_hashed<Type, Key>::value) &&
+    detail::has_on_access<Type>::value && detail::has_on_erase<Type>::value && detail::has_victim<Type>::value;
 
 /// @brief Trait form of is_cache_policy_v.
 template<typename Policy, typename Key>
@@ -133,7 +147,9 @@ struct is_cache_policy: std::bool_constant<is_cache_policy_v<Policy, Key>> {};
 /// @brief The per-cache state of a policy: the slot hooks evbus::cache calls.
 template<typename Type, typename Key>
 concept slot_policy = requires(Type &policy, const Key &key, std::size_t slot) {
-    policy.on_insert(slot, key);
+    requires requires { policy.on_insert(slot, key); } || requires {
+        policy.on_insert(slot, key, slot);
+    };
     policy.on_access(slot);
     policy.on_erase(slot);
     { policy.victim() } -> std::convertible_to<std::size_t>;
