@@ -31,3 +31,21 @@ TEST_CASE("publisher publishes the types it names", "[core][publisher]") {
     REQUIRE(st_pub.publish(tick{5}) == 1u);
     REQUIRE(ticks == 7);
 }
+
+namespace {
+struct app_bus: evbus::bus {
+    using evbus::bus::bus;
+};
+} // namespace
+
+TEST_CASE("publisher takes a type derived from its bus type (the other-bus constructor is not chosen)",
+          "[core][publisher]") {
+    app_bus bus;
+    int ticks = 0;
+    auto a = bus.subscribe<tick>([&](const tick &t) { ticks += t.id; });
+    evbus::publisher<tick> pub{bus};
+    REQUIRE(&pub.target() == &bus);
+    REQUIRE(pub.post(tick{4}));
+    REQUIRE(bus.dispatch() == 1u);
+    REQUIRE(ticks == 4);
+}
