@@ -4,6 +4,8 @@
 #include <evbus/cache/lru.hpp>
 #include <evbus/cache/stats.hpp>
 
+#include <string>
+
 #if defined(EVBUS_TEST_WITH_FMT)
 #    include <evbus/fmt.hpp>
 #    define EVBUS_TEST_FMT 1
@@ -45,5 +47,17 @@ TEST_CASE("cache_stats: fmt formatter", "[cache]") {
     const evbus::cache_stats stats{3u, 1u, 2u, 4u};
     CHECK(fmt::format("{}", stats) == "hits=3 misses=1 evictions=2 expirations=4 hit_ratio=0.750");
     CHECK(fmt::format("[{}]", evbus::cache_stats{}) == "[hits=0 misses=0 evictions=0 expirations=0 hit_ratio=0.000]");
+}
+
+TEST_CASE("cache_stats: fmt formatter takes fill, alignment and width", "[cache]") {
+    const evbus::cache_stats stats{3u, 1u, 2u, 4u};
+    const std::string text = "hits=3 misses=1 evictions=2 expirations=4 hit_ratio=0.750";
+    REQUIRE(text.size() == 57u);
+    CHECK(fmt::format("{:>60}", stats) == "   " + text);
+    CHECK(fmt::format("{:<60}|", stats) == text + "   |");
+    CHECK(fmt::format("{:*^61}", stats) == "**" + text + "**");
+    CHECK(fmt::format("{:*^40}", stats) == text); // a width below the text's size cuts nothing
+    const int width = 59;
+    CHECK(fmt::format("{:>{}}", stats, width) == "  " + text); // a width from an argument
 }
 #endif

@@ -69,3 +69,21 @@ TEST_CASE("publisher post_for waits for room through its own token: its events k
     std::iota(expected.begin(), expected.end(), 0);
     REQUIRE(order == expected);
 }
+
+namespace {
+struct app_bus: evbus::bus {
+    using evbus::bus::bus;
+};
+} // namespace
+
+TEST_CASE("publisher takes a type derived from its bus type (the other-bus constructor is not chosen)",
+          "[core][publisher]") {
+    app_bus bus;
+    int ticks = 0;
+    auto a = bus.subscribe<tick>([&](const tick &t) { ticks += t.id; });
+    evbus::publisher<tick> pub{bus};
+    REQUIRE(&pub.target() == &bus);
+    REQUIRE(pub.post(tick{4}));
+    REQUIRE(bus.dispatch() == 1u);
+    REQUIRE(ticks == 4);
+}

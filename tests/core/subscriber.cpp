@@ -27,7 +27,41 @@ struct st_listener: evbus::subscriber<st_listener, tick> {
     int tag = 0;
     static inline int order = 0;
 };
+
+// on() may be private when Derived befriends its base, take its event by value, or be a template.
+class private_listener: public evbus::subscriber<private_listener, tick, fill> {
+    friend class evbus::subscriber<private_listener, tick, fill>;
+    void on(const tick &t) { seen += t.id; }
+    void on(fill f) { seen += 100 * f.qty; }
+
+public:
+    explicit private_listener(evbus::st_bus &b): subscriber(b) {}
+    int seen = 0;
+};
+
+struct template_listener: evbus::subscriber<template_listener, tick, fill> {
+    explicit template_listener(evbus::bus &b): subscriber(b) {}
+    template<typename Event>
+    int on(const Event &) {
+        return ++calls;
+    }
+    int calls = 0;
+};
 } // namespace
+
+TEST_CASE("subscriber calls a private on() of a Derived that befriends it, by value or as a template",
+          "[core][subscriber]") {
+    evbus::st_bus st;
+    private_listener p{st};
+    REQUIRE(st.publish(tick{3}) == 1u);
+    REQUIRE(st.publish(fill{2}) == 1u);
+    REQUIRE(p.seen == 203);
+    evbus::bus bus;
+    template_listener t{bus};
+    REQUIRE(bus.publish(tick{1}) == 1u);
+    REQUIRE(bus.publish(fill{1}) == 1u);
+    REQUIRE(t.calls == 2);
+}
 
 TEST_CASE("subscriber subscribes each on() on construction and unsubscribes on destruction", "[core][subscriber]") {
     evbus::bus bus;

@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <string>
+
 #if defined(EVBUS_TEST_WITH_FMT)
 #    include <evbus/fmt.hpp>
 #endif
@@ -29,6 +31,11 @@ TEST_CASE("queue_stats counts every post", "[queue][stats]") {
     REQUIRE(s.discarded == 1u);
     REQUIRE(s.pending == 0u);
 #if defined(EVBUS_TEST_WITH_FMT)
-    REQUIRE(fmt::format("{}", s) == "posted=2 rejected=1 delivered=1 discarded=1 pending=0");
+    const std::string text = "posted=2 rejected=1 delivered=1 discarded=1 pending=0";
+    REQUIRE(text.size() == 53u);
+    REQUIRE(fmt::format("{}", s) == text);
+    REQUIRE(fmt::format("{:>60}", s) == std::string(7u, ' ') + text);
+    REQUIRE(fmt::format("{:*^57}", s) == "**" + text + "**");
+    REQUIRE(fmt::format("{:-<55}|", s) == text + "--|");
 #endif
 }

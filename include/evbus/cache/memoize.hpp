@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "../core/diagnostics.hpp"
 #include "cache_ref.hpp"
 
 namespace evbus {
@@ -20,6 +21,44 @@ struct argument_key {
     [[nodiscard]] constexpr const Type &operator()(const Type &argument) const noexcept {
         return argument;
     }
+};
+
+/// What memoized::operator() checks, each only once the ones before it hold, so that a mistake
+/// is reported by one static_assert and nothing else.
+template<typename Key, typename Result, typename Function, typename KeyFunction, bool DefaultKey, typename... Args>
+struct memoize_checks {
+    static constexpr bool default_key = DefaultKey;
+    static constexpr bool arity = !DefaultKey || sizeof...(Args) == 1u;
+
+    template<bool Arity, typename = void>
+    struct key_result {
+        static constexpr bool callable = false;
+        static constexpr bool converts = false;
+    };
+    template<typename Unused>
+    struct key_result<true, Unused> {
+        static constexpr bool callable = std::is_invocable_v<KeyFunction &, const std::remove_reference_t<Args> &...>;
+        static constexpr bool converts = [] {
+            if constexpr(callable) {
+                return std::is_convertible_v<
+                    std::invoke_result_t<KeyFunction &, const std::remove_reference_t<Args> &...>, const Key &>;
+            } else {
+                return false;
+            }
+        }();
+    };
+
+    static constexpr bool key_callable = key_result<arity>::callable;
+    static constexpr bool key_converts = key_result<arity>::converts;
+    static constexpr bool function_callable =
+        key_converts && std::is_invocable_v<Function &, std::remove_reference_t<Args> &...>;
+    static constexpr bool result_converts = [] {
+        if constexpr(function_callable) {
+            return std::is_convertible_v<std::invoke_result_t<Function &, std::remove_reference_t<Args> &...>, Result>;
+        } else {
+            return false;
+        }
+    }();
 };
 
 template<typename Type>
@@ -54,21 +93,34 @@ public:
     /// @brief The cached result for the key of @p args, computed by the function on a miss.
     template<typename... Args>
     result_type operator()(Args &&...args) {
-        static_assert(
-            !std::is_same_v<KeyFunction, detail::argument_key> || sizeof...(Args) == 1u,
-            "evbus::memoize: without a key function the memoized function takes exactly one argument (the key); "
-            "pass a key function as third argument of memoize()");
-        static_assert(std::is_invocable_v<KeyFunction &, const std::remove_reference_t<Args> &...>,
+        using checks = detail::memoize_checks<key_type, result_type, Function, KeyFunction,
+                                              std::is_same_v<KeyFunction, detail::argument_key>, Args...>;
+        static_assert(checks::arity,
+                      "evbus::memoize: without a key function the memoized function takes exactly one argument (the "
+                      "key); pass a key function as third argument of memoize()");
+        static_assert(!checks::arity || checks::key_callable,
                       "evbus::memoize: the key function cannot be called with these arguments");
-        static_assert(std::is_invocable_v<Function &, std::remove_reference_t<Args> &...>,
+        static_assert(!checks::key_callable || checks::key_converts || !checks::default_key,
+                      "evbus::memoize: without a key function the argument is the cache key, and this argument does "
+                      "not convert to the cache's key_type; pass a key function as third argument of memoize(), e.g. "
+                      "`evbus::memoize(cache, fn, [](const price_query &q) { return q.id; })`");
+        static_assert(!checks::key_callable || checks::key_converts || checks::default_key,
+                      "evbus::memoize: the key function's result does not convert to the cache's key_type");
+        static_assert(!checks::key_converts || checks::function_callable,
                       "evbus::memoize: the memoized function cannot be called with these arguments");
-        const auto &key = std::invoke(key_function_, std::as_const(args)...);
-        auto &&result =
-            cache_.get_or_put(key, [this, &args...]() -> result_type { return std::invoke(function_, args...); });
-        if constexpr(detail::is_cache_ref<std::decay_t<decltype(result)>>::value) {
-            return *result;
+        static_assert(!checks::key_converts || !checks::function_callable || checks::result_converts,
+                      "evbus::memoize: the memoized function's result does not convert to the cache's mapped_type");
+        if constexpr(checks::result_converts) {
+            const auto &key = std::invoke(key_function_, std::as_const(args)...);
+            auto &&result =
+                cache_.get_or_put(key, [this, &args...]() -> result_type { return std::invoke(function_, args...); });
+            if constexpr(detail::is_cache_ref<std::decay_t<decltype(result)>>::value) {
+                return *result;
+            } else {
+                return std::move(result);
+            }
         } else {
-            return std::move(result);
+            return detail::failed_build_value<result_type>(); // a static_assert above has failed
         }
     }
 

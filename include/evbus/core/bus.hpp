@@ -25,6 +25,7 @@
 #include "subscription.hpp"
 #include "threading.hpp"
 #include "type_index.hpp"
+#include "diagnostics.hpp"
 
 namespace evbus {
 
@@ -178,36 +179,53 @@ public:
 
     /// @brief Registers fn as the one responder to queries of type Query; a second is an error
     /// (errc::duplicate_responder). The returned handle unregisters it.
+    /// @details fn is moved or copied in, except an lvalue evbus::memoized, which is held by reference
+    /// (it must outlive the responder), so that invalidating its cache() reaches the answers given.
     template<typename Query, typename Fn>
     [[nodiscard]] subscription respond(Fn &&fn) {
         static_assert(detail::is_query_v<Query>,
                       "evbus::bus::respond<Query>: Query must name its answer type as `using result_type = ...;`");
-        using result_type = typename Query::result_type;
-        using handler_type = std::decay_t<Fn>;
-        static_assert(std::is_invocable_r_v<result_type, handler_type &, const Query &>,
+        using handler_type = responder_type<Fn>;
+        constexpr bool callable = std::is_invocable_r_v<detail::query_result_t<Query>, handler_type &, const Query &>;
+        static_assert(!detail::is_query_v<Query> || callable,
                       "evbus::bus::respond<Query>: the responder must be callable with `const Query&` and return "
                       "Query::result_type");
-        EVBUS_EXPECT(!detail::is_null_handler(fn), "evbus: respond() was given a null responder");
-        return assure<detail::query_call<Query>>().template subscribe<detail::query_call<Query>>(
-            [responder = handler_type(std::forward<Fn>(fn))](const detail::query_call<Query> &call) mutable {
-                call.answer.emplace(std::invoke(responder, *call.query));
-            },
-            0, detail::list_occupancy::exclusive);
+        if constexpr(detail::is_query_v<Query> && callable) {
+            EVBUS_EXPECT(!detail::is_null_handler(fn), "evbus: respond() was given a null responder");
+            subscription made = assure<detail::query_call<Query>>().template subscribe<detail::query_call<Query>>(
+                [responder = handler_type(std::forward<Fn>(fn))](const detail::query_call<Query> &call) mutable {
+                    call.answer.emplace(std::invoke(responder, *call.query));
+                },
+                0, detail::list_occupancy::exclusive);
+            if(EVBUS_UNLIKELY(!made.active())) {
+                detail::raise_naming(errc::duplicate_responder, "evbus::bus::respond: the query type ",
+                                     detail::type_name<Query>(),
+                                     " already has a responder (reset its subscription before registering another)");
+            }
+            return made;
+        } else {
+            return subscription{}; // the static_assert above has failed: nothing else to report
+        }
     }
 
     /// @brief Asks the responder of Query on this thread and returns its answer; no responder is an
     /// error (errc::no_responder). Exceptions from the responder propagate.
     template<typename Query>
-    [[nodiscard]] typename std::remove_cv_t<std::remove_reference_t<Query>>::result_type request(Query &&query) {
+    [[nodiscard]] detail::query_result_t<Query> request(Query &&query) {
         using query_type = std::remove_cv_t<std::remove_reference_t<Query>>;
         static_assert(detail::is_query_v<query_type>,
                       "evbus::bus::request: the query type must name its answer type as `using result_type = ...;`");
-        const detail::query_call<query_type> call{std::addressof(query), {}};
-        list_type *list = find<detail::query_call<query_type>>();
-        if(!list || list->publish(call) == 0u) {
-            detail::raise(errc::no_responder, "evbus::bus::request: no responder for this query type");
+        if constexpr(detail::is_query_v<query_type>) {
+            const detail::query_call<query_type> call{std::addressof(query), {}};
+            list_type *list = find<detail::query_call<query_type>>();
+            if(EVBUS_UNLIKELY(!list || list->publish(call) == 0u)) {
+                detail::raise_naming(errc::no_responder, "evbus::bus::request: no responder for the query type ",
+                                     detail::type_name<query_type>(), "");
+            }
+            return std::move(*call.answer);
+        } else {
+            return {}; // the static_assert above has failed: nothing else to report
         }
-        return std::move(*call.answer);
     }
 
     /// @brief True while Query has a responder.
@@ -228,6 +246,14 @@ public:
 
 private:
     using clock = std::chrono::steady_clock;
+
+    /// What respond() stores: a reference to an lvalue evbus::memoized (so that its cache is the one
+    /// the user invalidates), a copy or the moved value of anything else.
+    template<typename Fn>
+    using responder_type =
+        std::conditional_t<std::is_lvalue_reference_v<Fn> && !std::is_const_v<std::remove_reference_t<Fn>> &&
+                               detail::is_memoized<std::remove_reference_t<Fn>>::value,
+                           std::reference_wrapper<std::remove_reference_t<Fn>>, std::decay_t<Fn>>;
     static constexpr std::size_t initial_slots = 16u;
 
     using cursor = typename detail::async_queue<Threading, detail::envelope>::cursor;

@@ -193,7 +193,7 @@ template<typename Fn>
 /// Whether a handler list takes any number of handlers, or one at most (a query's responder).
 enum class list_occupancy {
     shared,    ///< any number of handlers
-    exclusive, ///< subscribing to a list that has a handler is errc::duplicate_responder
+    exclusive, ///< subscribing to a list that has a handler is refused (an inactive subscription)
 };
 
 /// Handlers of one event type. Readers (publish) never lock: they load the current snapshot and
@@ -228,7 +228,8 @@ public:
         }
     }
 
-    /// Adds fn; an exclusive list refuses (errc::duplicate_responder) when it has a handler.
+    /// Adds fn. An exclusive list that has a handler refuses it and returns an inactive subscription:
+    /// its owner reports errc::duplicate_responder, naming the query type.
     template<typename Event, typename Fn>
     [[nodiscard]] subscription subscribe(Fn &&fn, int priority, list_occupancy occupancy = list_occupancy::shared) {
         made_handler first = make_handler<Event>(std::forward<Fn>(fn), priority);
@@ -341,7 +342,7 @@ private:
         snapshot *old = current_.load(std::memory_order_relaxed);
         const std::size_t live = size_.load(std::memory_order_relaxed);
         if(occupancy == list_occupancy::exclusive && live != 0u) {
-            raise(errc::duplicate_responder, "evbus: this query type already has a responder");
+            return subscription{}; // refused: the caller raises duplicate_responder (outside the lock)
         }
         snapshot *next = rebuild<true>(old, first.made, first.direct);
         if(second.made) {

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "bus.hpp"
+#include "diagnostics.hpp"
 
 namespace evbus {
 
@@ -28,6 +29,16 @@ public:
 
     /// @brief Binds to a bus, which must outlive the publisher; takes a producer token for post().
     explicit basic_publisher(Bus &target): bus_{&target}, token_{target.make_producer_token()} {}
+
+    /// @brief Not a constructor: reports that another bus type needs basic_publisher<that bus, Events...>.
+    template<typename Threading>
+    explicit basic_publisher(basic_bus<Threading> &target): basic_publisher{detail::failed_build_value<Bus &>()} {
+        static_assert(std::is_same_v<basic_bus<Threading>, Bus>,
+                      "evbus::basic_publisher<Bus, Events...>: this bus is not a Bus (evbus::publisher<Events...> "
+                      "takes an evbus::bus); name the bus type, e.g. evbus::basic_publisher<evbus::st_bus, Events...> "
+                      "for an evbus::st_bus");
+        (void)target;
+    }
 
     /// @brief Publishes synchronously; returns how many handlers were called.
     template<typename Event>

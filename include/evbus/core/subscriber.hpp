@@ -6,6 +6,8 @@
 
 #include <array>
 #include <cstddef>
+#include <type_traits>
+#include <utility>
 
 #include "subscription.hpp"
 
@@ -25,8 +27,8 @@ public:
     /// @brief Subscribes every on() overload to source (any evbus bus type).
     template<typename Bus>
     explicit subscriber(Bus &source, int priority = 0)
-        : subscriptions_{{source.template subscribe<Events>(
-              [this](const Events &event) { static_cast<Derived *>(this)->on(event); }, priority)...}} {}
+        : subscriptions_{
+              {source.template subscribe<Events>([this](const Events &event) { deliver(event); }, priority)...}} {}
 
     subscriber(const subscriber &) = delete;
     subscriber &operator=(const subscriber &) = delete;
@@ -56,6 +58,32 @@ protected:
     ~subscriber() = default;
 
 private:
+    /// Whether Derived has an on() that takes a `const Event&`, as this class sees it (a Derived
+    /// that befriends its subscriber base may keep on() private). Asked where Derived is complete.
+    template<typename Event, typename Self = Derived>
+    static constexpr auto has_on(int) noexcept
+        -> decltype(void(std::declval<Self &>().on(std::declval<const Event &>())), true) {
+        return true;
+    }
+
+    template<typename Event>
+    static constexpr bool has_on(long) noexcept {
+        return false;
+    }
+
+    /// Calls Derived::on(event), or (without one for Event) reports only that.
+    template<typename Event>
+    void deliver(const Event &event) {
+        constexpr bool declared = has_on<Event>(0);
+        static_assert(declared,
+                      "evbus::subscriber<Derived, Events...>: Derived must declare `void on(const E&)` for each event "
+                      "type E it names (public, or befriend the subscriber base); the instantiation notes name the "
+                      "Event that has none");
+        if constexpr(declared) {
+            static_cast<Derived *>(this)->on(event);
+        }
+    }
+
     std::array<subscription, sizeof...(Events)> subscriptions_;
 };
 
