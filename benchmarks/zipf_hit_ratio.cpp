@@ -10,7 +10,9 @@
 #include <evbus/cache/cache.hpp>
 #include <evbus/cache/lfu.hpp>
 #include <evbus/cache/lru.hpp>
+#include <evbus/cache/sieve.hpp>
 #include <evbus/cache/ttl.hpp>
+#include <evbus/cache/wtinylfu.hpp>
 #include "zipf.hpp"
 
 namespace {
@@ -58,18 +60,22 @@ int main(int argc, char **argv) {
     using key = std::uint64_t;
     using lru_cache = evbus::cache<key, key, evbus::lru>;
     using lfu_cache = evbus::cache<key, key, evbus::lfu>;
+    using sieve_cache = evbus::cache<key, key, evbus::sieve>;
+    using wtinylfu_cache = evbus::cache<key, key, evbus::wtinylfu>;
     using ttl_cache = evbus::cache<key, key, evbus::ttl<request_clock>>;
     const auto never = request_clock::duration{static_cast<request_clock::rep>(requests) + 1};
     const auto short_ttl = request_clock::duration{10000};
 
     std::printf("Zipf traces: %zu keys, %zu requests, seed 2024; hit ratio after a cold start.\n\n", keys, requests);
-    std::printf("| alpha | cache | lru | lfu | ttl, no expiry (fifo) | ttl = 10k requests | top-k mass |\n");
-    std::printf("|---:|---:|---:|---:|---:|---:|---:|\n");
+    std::printf("| alpha | cache | lru | lfu | sieve | wtinylfu | ttl, no expiry (fifo) | ttl = 10k requests | top-k mass "
+                "|\n");
+    std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for(const double alpha: {0.8, 0.9, 1.0}) {
         const auto trace = evbus_bench::zipf_trace(keys, alpha, requests, 2024u);
         for(const std::size_t capacity: {100u, 1000u, 10000u}) {
-            std::printf("| %.1f | %zu | %.4f | %.4f | %.4f | %.4f | %.4f |\n", alpha, capacity,
+            std::printf("| %.1f | %zu | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f |\n", alpha, capacity,
                         replay<lru_cache>(trace, capacity), replay<lfu_cache>(trace, capacity),
+                        replay<sieve_cache>(trace, capacity), replay<wtinylfu_cache>(trace, capacity),
                         replay<ttl_cache>(trace, capacity, never), replay<ttl_cache>(trace, capacity, short_ttl),
                         top_keys_mass(keys, alpha, capacity));
         }
