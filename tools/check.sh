@@ -2,10 +2,10 @@
 # The whole test suite, as CI runs it: installs missing Debian packages, then builds and
 # runs every configuration: the API reference (Doxygen, any warning fails), C++17 and C++20
 # with -Werror (plus examples, benchmarks and the consumer checks), clang 14 (C++20, -Werror,
-# -Wshadow), ASan+UBSan,
-# ThreadSanitizer, and -fno-exceptions -fno-rtti.
+# -Wshadow), ASan+UBSan, ThreadSanitizer, -fno-exceptions -fno-rtti, and the libFuzzer targets of
+# fuzz/ (clang 14, ASan+UBSan, EVBUS_FUZZ_SECONDS each, 10 by default).
 # Usage: tools/check.sh [configuration...]
-#        (default: all; names: docs cxx17 cxx20 clang asan tsan noexcept)
+#        (default: all; names: docs cxx17 cxx20 clang asan tsan noexcept fuzz)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,7 +13,7 @@ out=${EVBUS_CHECK_DIR:-$root/build/check}
 jobs=${EVBUS_JOBS:-$(nproc)}
 
 "$root/tools/install_packages.sh" g++ cmake make libconcurrentqueue-dev libfmt-dev catch2 libbenchmark-dev \
-  libboost-dev doxygen clang-14
+  libboost-dev doxygen clang-14 libclang-rt-14-dev
 
 run_config() {
   local name=$1; shift
@@ -28,7 +28,7 @@ run_config() {
 }
 
 mkdir -p "$out"
-configs=${*:-docs cxx17 cxx20 clang asan tsan noexcept}
+configs=${*:-docs cxx17 cxx20 clang asan tsan noexcept fuzz}
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
@@ -44,6 +44,9 @@ for c in $configs; do
     tsan) run_config tsan -DEVBUS_SANITIZE=thread -DEVBUS_WERROR=ON -DEVBUS_BUILD_BENCHMARKS=OFF ;;
     noexcept) run_config noexcept -DEVBUS_NO_EXCEPTIONS=ON -DEVBUS_NO_RTTI=ON -DEVBUS_WERROR=ON \
                 -DEVBUS_BUILD_BENCHMARKS=OFF -DEVBUS_CONSUMER_TESTS=OFF ;;
+    fuzz) run_config fuzz -DCMAKE_CXX_COMPILER=clang++-14 -DEVBUS_FUZZ=ON -DEVBUS_WERROR=ON \
+            -DEVBUS_FUZZ_SECONDS="${EVBUS_FUZZ_SECONDS:-10}" -DEVBUS_BUILD_TESTS=OFF -DEVBUS_BUILD_EXAMPLES=OFF \
+            -DEVBUS_BUILD_BENCHMARKS=OFF ;;
     *) echo "unknown configuration '$c'" >&2; exit 2 ;;
   esac
 done

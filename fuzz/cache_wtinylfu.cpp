@@ -1,0 +1,12 @@
+// libFuzzer target: evbus::cache with evbus::wtinylfu (a fixed seed) against the invariants of any
+// correct cache: which keys stay is the policy's (randomized) choice.
+#include <evbus/cache/wtinylfu.hpp>
+
+#include "cache_differential.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
+    evbus::wtinylfu::config settings;
+    settings.seed = 2024u;
+    return evbus_fuzz::run_invariants<evbus::cache<evbus_fuzz::key, evbus_fuzz::value, evbus::wtinylfu>>(data, size,
+                                                                                                         settings);
+}
