@@ -26,6 +26,12 @@ class subscriber;
 template<typename Target>
 class basic_worker;
 struct worker_config;
+template<typename Clock>
+class scheduler; // Clock defaults to std::chrono::steady_clock (time/scheduler.hpp)
+class timer;
+struct timer_stats;
+template<typename Tag>
+struct manual_clock;
 
 } // namespace evbus
 
