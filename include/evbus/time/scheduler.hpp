@@ -243,8 +243,13 @@ public:
         return fire(now);
     }
 
+    /// O(1) and, unless nothing is pending, without the lock: earliest_ mirrors the heap's top.
     [[nodiscard]] std::optional<time_point> next_deadline() const {
-        std::lock_guard<std::mutex> lock{mutex_};
+        const rep next = earliest_.load(std::memory_order_acquire);
+        if(EVBUS_LIKELY(next != never)) {
+            return time_point{duration{next}};
+        }
+        std::lock_guard<std::mutex> lock{mutex_}; // empty, or a timer at time_point::max()
         if(heap_.empty()) {
             return std::nullopt;
         }
@@ -601,7 +606,7 @@ public:
     /// backtests, tests).
     std::size_t poll_until(time_point now) { return core_->poll_until(now); }
 
-    /// @brief The deadline of the earliest pending timer, if any.
+    /// @brief The deadline of the earliest pending timer, if any; O(1), no lock while one is pending.
     [[nodiscard]] std::optional<time_point> next_deadline() const { return core_->next_deadline(); }
 
     /// @brief Counters: scheduled, posted, cancelled, rejected, skipped, pending.
