@@ -14,11 +14,11 @@ reps=${REPS:-30}
 min_time=${MIN_TIME:-0.05}
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" \
   -DCMAKE_CXX_STANDARD=20 -DEVBUS_BUILD_TESTS=OFF -DEVBUS_BUILD_EXAMPLES=OFF >/dev/null
-cmake --build "$build" -j "$(nproc)" --target bench_publish bench_async bench_query bench_cache zipf_hit_ratio >/dev/null
+cmake --build "$build" -j "$(nproc)" --target bench_publish bench_async bench_query bench_cache bench_timers zipf_hit_ratio >/dev/null
 mkdir -p "$out"
 rm -f "$out"/*.json # only this run's processes go into the tables
 b="$build/benchmarks"
-run() { # name floor filter...
+run() { # name floor[,floor...] filter...
   local name=$1 floor=$2; shift 2
   for p in $(seq 1 "$processes"); do
     taskset -c 1 "$b/$name" --benchmark_repetitions="$reps" --benchmark_min_time="$min_time" \
@@ -26,13 +26,16 @@ run() { # name floor filter...
       --benchmark_report_aggregates_only=true \
       --benchmark_out="$out/$name.$p.json" --benchmark_out_format=json "$@" >/dev/null 2>&1
     echo "### $name, process $p"
-    python3 "$root/benchmarks/report.py" "$out/$name.$p.json" --floor "$floor"
+    local floors=()
+    for f in ${floor//,/ }; do floors+=(--floor "$f"); done
+    python3 "$root/benchmarks/report.py" "$out/$name.$p.json" "${floors[@]}"
   done
 }
 run bench_publish floor_function_pointers
 run bench_async a_raw_moodycamel_single --benchmark_filter='^a_'
 run bench_query direct_call
 run bench_cache get_hit_unordered_map_find
+run bench_timers floor_priority_queue_schedule_fire,floor_clock_compare --benchmark_filter=-lateness
 for p in $(seq 1 "$processes"); do # two threads: no taskset, the benchmark pins them itself
   "$b/bench_async" --benchmark_filter='^(b|c)_' --benchmark_out="$out/bench_async_threads.$p.json" \
     --benchmark_out_format=json >/dev/null 2>&1

@@ -4,7 +4,10 @@
 // evbus::publisher; systems (physics, audio, ui) subscribed with priorities through
 // evbus::subscriber (higher runs first); a per-frame dispatch budget; back-pressure from a bounded
 // queue (overflow_policy::reject: input bursts are dropped, loaded assets are retried); frame-time
-// and queue statistics. Ends by checking that every accepted event was delivered, in priority order.
+// and queue statistics; timers on game time (an evbus::scheduler over an evbus::manual_clock that
+// advances one frame step per frame): an enemy spawn every 30 frames, and an ability cool-down
+// that a power-up cancels before it ends. Ends by checking that every accepted event was delivered,
+// in priority order, and that every timer occurrence was delivered or counted as rejected.
 // Usage: game_loop [frames]   (default 120 frames, about 2 s)
 
 #include <evbus/evbus.hpp>
@@ -33,11 +36,23 @@ struct asset_loaded {
     std::size_t bytes;
 }; // holds a std::string: queued on the heap
 
+struct spawn_enemy {
+    int kind;
+};
+struct cooldown_over {
+    int ability;
+};
+struct game_time; // tag of the game's clock: time moves one frame step per frame, however long frames take
+using game_clock = evbus::manual_clock<game_time>;
+
 constexpr std::size_t queue_capacity = 64; // small on purpose, so that input bursts overflow it
 constexpr std::size_t frame_budget = 32;   // at most this many events are delivered per frame
 constexpr long max_frames = 36000;         // 10 minutes at 60 Hz
 constexpr auto frame_step = std::chrono::microseconds{16667};
 constexpr double dt = 1.0 / 60.0;
+constexpr long spawn_every = 30;    // frames between enemy spawns
+constexpr long cooldown = 90;       // frames the ability cool-down would last
+constexpr long power_up_frame = 45; // a power-up ends the cool-down early: its timer is cancelled
 
 // Systems run on the main thread only (dispatch calls handlers on the dispatching thread),
 // so their state needs no synchronization.
@@ -162,6 +177,17 @@ int main(int argc, char **argv) {
     std::thread input{input_thread, std::ref(bus), std::cref(stop), std::ref(input_counts)};
     std::thread loader{loader_thread, std::ref(bus), std::cref(stop), std::ref(loader_counts)};
 
+    // Game timers: the scheduler posts into the same bus, so a spawn can be refused by a full queue
+    // like any post; it is then counted in the scheduler's stats().rejected, never lost silently.
+    evbus::scheduler<game_clock> timers{bus};
+    std::uint64_t spawns = 0, cooldowns_over = 0;
+    const evbus::subscription on_spawn = bus.subscribe<spawn_enemy>([&spawns](const spawn_enemy &) { ++spawns; });
+    const evbus::subscription on_cooldown =
+        bus.subscribe<cooldown_over>([&cooldowns_over](const cooldown_over &) { ++cooldowns_over; });
+    const evbus::timer spawner = timers.post_every(spawn_every * frame_step, spawn_enemy{1});
+    evbus::timer ability = timers.post_after(cooldown * frame_step, cooldown_over{7});
+    bool cooldown_cancelled = false;
+
     std::vector<double> work_us, late_us; // time spent in each frame; how late each frame started
     std::size_t most_in_a_frame = 0, full_frames = 0, late_frames = 0;
     std::uint64_t delivered_before = 0;
@@ -170,6 +196,11 @@ int main(int argc, char **argv) {
     for(long frame = 1; frame <= frames; ++frame) {
         std::this_thread::sleep_until(next);
         const auto begin = steady::now();
+        game_clock::advance(frame_step);
+        timers.poll(); // posts what is due this frame: it is delivered by this frame's dispatch
+        if(frame == power_up_frame) {
+            cooldown_cancelled = ability.cancel(); // true: it had not ended, and now never will
+        }
         const std::size_t delivered = bus.dispatch(frame_budget); // the frame's share of the queue
         phys.step();
         const auto done = steady::now();
@@ -196,6 +227,7 @@ int main(int argc, char **argv) {
     loader.join();
     const std::size_t leftover = bus.dispatch(); // what the producers left in the queue
     const evbus::queue_stats stats = bus.stats();
+    const evbus::timer_stats timer_stats = timers.stats();
 
     fmt::print("\n{} frames in {:.2f} s; {} frames used the whole budget of {}, {} ran late\n", frames, seconds,
                full_frames, frame_budget, late_frames);
@@ -209,10 +241,15 @@ int main(int argc, char **argv) {
     fmt::print("ui    : {} keys, {} assets ({} KiB, {} sounds); physics position {:.1f}\n", hud.keys, hud.assets,
                hud.bytes / 1024u, aud.sounds, phys.position);
     fmt::print("queue : {} ({} drained after the loop)\n", stats, leftover);
+    fmt::print("timers: {} spawns delivered, {} refused by a full queue; cool-down {}\n", spawns, timer_stats.rejected,
+               cooldown_cancelled ? "cancelled by the power-up" : "still running");
 
     const bool ok = stats.pending == 0 && stats.discarded == 0 && stats.delivered == stats.posted &&
-                    stats.posted == input_counts.accepted + loader_counts.accepted &&
-                    stats.rejected == input_counts.rejected + loader_counts.rejected &&
+                    stats.posted == input_counts.accepted + loader_counts.accepted + timer_stats.posted &&
+                    stats.rejected == input_counts.rejected + loader_counts.rejected + timer_stats.rejected &&
+                    spawns == timer_stats.posted && cooldowns_over == 0 &&
+                    timer_stats.posted + timer_stats.rejected == static_cast<std::uint64_t>(frames / spawn_every) &&
+                    timer_stats.skipped == 0 && cooldown_cancelled == (frames >= power_up_frame) &&
                     hud.keys == input_counts.accepted && hud.assets == loader_counts.accepted &&
                     hud.order_errors == 0 && most_in_a_frame <= frame_budget;
     if(!ok) {
@@ -220,6 +257,7 @@ int main(int argc, char **argv) {
                    hud.order_errors);
         return 1;
     }
-    fmt::print("OK: every accepted event was delivered once, physics > audio > ui, within the frame budget\n");
+    fmt::print("OK: every accepted event was delivered once, physics > audio > ui, within the frame budget; every "
+               "spawn delivered or counted\n");
     return 0;
 }

@@ -5,8 +5,12 @@
 // which dispatches that bus, asking a fair-value query answered by a TTL-memoized responder
 // (evbus::memoize over evbus::cache<int, double, evbus::ttl<>>) that each tick of a symbol
 // invalidates (evbus::evict_on); orders going to an execution simulator on an evbus::worker thread
-// through a second bus, and fills coming back as events. Prints ticks/s, queue depth and the cache
-// hit ratio each second, then checks that every tick was delivered and every order filled.
+// through a second bus, and fills coming back as events; an order timeout (evbus::scheduler) that
+// gives up waiting for an unfilled order, and that its fill cancels. The timeouts run on market
+// time, an evbus::manual_clock that each tick moves 20 us forward, so that a backtest (and this
+// program as a test) behaves the same on a slow machine as on a fast one. Prints ticks/s, queue
+// depth and the cache hit ratio each second, then checks that every tick was delivered, every order
+// filled and every timeout either cancelled by its fill or delivered.
 // Usage: trading_loop [seconds] [ticks_per_second]   (default 2 s at 50000 ticks/s; 0 = as fast as possible)
 
 #include <evbus/evbus.hpp>
@@ -29,6 +33,10 @@ using steady = std::chrono::steady_clock;
 
 constexpr int symbols = 16;         // traded in pairs: 0 with 1, 2 with 3, ...
 constexpr std::size_t history = 32; // prices the fair-value model looks at
+struct market_time;                 // tag of the simulated clock the order timeouts run on
+using market_clock = evbus::manual_clock<market_time>;
+constexpr auto tick_time = std::chrono::microseconds{20};          // market time per tick
+constexpr auto order_timeout_after = std::chrono::milliseconds{4}; // 200 ticks of market time
 
 struct tick {
     int symbol;
@@ -45,6 +53,10 @@ struct fill {
     int symbol;
     int qty;
     double price;
+};
+struct order_timeout {
+    std::uint64_t order_id;
+    int symbol;
 };
 struct fair_value_query {
     int symbol;
@@ -69,13 +81,14 @@ struct book {
 
 // Pairs trading: buy a symbol that is cheap against its fair value relative to its partner, sell a
 // rich one; one working order per symbol at a time, |position| <= 100. Runs on the main thread.
-struct strategy: evbus::subscriber<strategy, tick, fill> {
-    strategy(evbus::bus &market_bus, evbus::bus &exec_bus, const book &b)
-        : subscriber(market_bus), market{market_bus}, orders_out{exec_bus}, prices{b} {}
+struct strategy: evbus::subscriber<strategy, tick, fill, order_timeout> {
+    strategy(evbus::bus &market_bus, evbus::bus &exec_bus, const book &b, evbus::scheduler<market_clock> &t)
+        : subscriber(market_bus), market{market_bus}, orders_out{exec_bus}, prices{b}, timers{t} {}
     void on(const tick &t) {
         ++ticks;
+        market_clock::advance(tick_time);
         const int partner = t.symbol ^ 1;
-        if(working[t.symbol] || prices.count[partner] == 0) {
+        if(working[t.symbol] != 0u || prices.count[partner] == 0) {
             return;
         }
         const double fv = market.request(fair_value_query{t.symbol});        // a miss: this tick evicted it
@@ -83,21 +96,42 @@ struct strategy: evbus::subscriber<strategy, tick, fill> {
         const double rich = t.price / fv - prices.last(partner) / fv_partner;
         const int qty = rich > 0.0005 ? -10 : rich < -0.0005 ? 10 : 0;
         if(qty != 0 && std::abs(position[t.symbol] + qty) <= 100 &&
-           orders_out.post(order{++orders, t.symbol, qty, t.price})) {
-            working[t.symbol] = true;
+           orders_out.post(order{orders + 1u, t.symbol, qty, t.price})) {
+            working[t.symbol] = ++orders;
+            // Stop waiting for it after a while; assigning the handle drops the previous order's
+            // timer, which had already ended (its order was filled or timed out).
+            timeout[t.symbol] = timers.post_after(order_timeout_after, order_timeout{orders, t.symbol});
         }
     }
     void on(const fill &f) {
         ++fills;
-        working[f.symbol] = false;
         position[f.symbol] += f.qty;
+        if(working[f.symbol] == f.order_id) {
+            working[f.symbol] = 0u;
+            // true: the timeout was still to come and now will not; false: it is already queued
+            // and will find the order filled.
+            timeouts_cancelled += timeout[f.symbol].cancel() ? 1u : 0u;
+        } else {
+            ++late_fills; // its order had timed out: the strategy had stopped waiting for it
+        }
+    }
+    void on(const order_timeout &t) {
+        if(working[t.symbol] == t.order_id) {
+            working[t.symbol] = 0u; // give up on it: the next tick may trade the symbol again
+            ++timeouts;
+        } else {
+            ++stale_timeouts; // the fill came first, after the timeout was posted
+        }
     }
     evbus::bus &market;
     evbus::publisher<order> orders_out;
     const book &prices;
-    std::array<bool, symbols> working{};
+    evbus::scheduler<market_clock> &timers;
+    std::array<std::uint64_t, symbols> working{}; // the order waited for, per symbol (0: none)
+    std::array<evbus::timer, symbols> timeout;
     std::array<int, symbols> position{};
-    std::uint64_t ticks = 0, orders = 0, fills = 0;
+    std::uint64_t ticks = 0, orders = 0, fills = 0, late_fills = 0;
+    std::uint64_t timeouts = 0, stale_timeouts = 0, timeouts_cancelled = 0;
 };
 
 // Execution simulator on the worker thread that dispatches the execution bus: fills each order at its
@@ -190,7 +224,9 @@ int main(int argc, char **argv) {
     const evbus::subscription invalidate =
         evbus::evict_on<tick>(market, fair_value.cache(), [](const tick &t) { return t.symbol; });
     const evbus::subscription record = market.subscribe<tick>([&prices](const tick &t) { prices.on(t); }, 100);
-    strategy strat{market, exec, prices};
+    market_clock::reset();
+    evbus::scheduler<market_clock> timers{market}; // order timeouts are posted to the strategy's bus
+    strategy strat{market, exec, prices, timers};
     exchange venue{exec, market};
     evbus::worker venue_thread{exec};
 
@@ -213,7 +249,7 @@ int main(int argc, char **argv) {
     };
     bool finished = false;
     for(;;) {
-        const std::size_t delivered = market.dispatch(1024);
+        const std::size_t delivered = market.dispatch(1024) + timers.poll(); // ticks moved market time
         const auto now = steady::now();
         if(now - last_report >= std::chrono::seconds{1}) {
             report(now);
@@ -221,7 +257,8 @@ int main(int argc, char **argv) {
         if(delivered != 0) {
             continue;
         }
-        if(feed_done.load(std::memory_order_acquire) && market.stats().pending == 0 && strat.fills == strat.orders) {
+        if(feed_done.load(std::memory_order_acquire) && market.stats().pending == 0 && strat.fills == strat.orders &&
+           timers.stats().pending == 0) {
             finished = true;
             break;
         }
@@ -240,14 +277,22 @@ int main(int argc, char **argv) {
     feed.join();
 
     const evbus::queue_stats market_stats = market.stats(), exec_stats = exec.stats();
+    const evbus::timer_stats timer_stats = timers.stats();
     fmt::print("\n{} ticks in {:.2f} s ({:.0f}/s); {} orders, {} fills\n", strat.ticks, run_time,
                static_cast<double>(strat.ticks) / run_time, strat.orders, strat.fills);
     fmt::print("market bus : {}\nexec bus   : {}\nfair value : {}\n", market_stats, exec_stats,
                fair_value.cache().stats());
+    fmt::print("timeouts   : {} cancelled by their fill, {} timed out ({} fills came later), {} found the order "
+               "filled, {} refused by the full market bus\n",
+               strat.timeouts_cancelled, strat.timeouts, strat.late_fills, strat.stale_timeouts, timer_stats.rejected);
 
     const bool ok = finished && market_stats.pending == 0 && market_stats.rejected == 0 &&
                     market_stats.delivered == market_stats.posted &&
-                    market_stats.posted == ticks_accepted + venue.sent && strat.ticks == ticks_accepted &&
+                    market_stats.posted == ticks_accepted + venue.sent + timer_stats.posted &&
+                    strat.ticks == ticks_accepted && timer_stats.scheduled == strat.orders &&
+                    timer_stats.posted + timer_stats.rejected + timer_stats.cancelled == strat.orders &&
+                    timer_stats.cancelled == strat.timeouts_cancelled &&
+                    timer_stats.posted == strat.timeouts + strat.stale_timeouts && strat.late_fills <= strat.timeouts &&
                     strat.fills == strat.orders && venue.sent == strat.orders && venue.lost == 0 &&
                     exec_stats.posted == strat.orders && exec_stats.delivered == exec_stats.posted;
     if(!ok) {
@@ -255,6 +300,6 @@ int main(int argc, char **argv) {
                    strat.ticks, strat.orders, strat.fills, venue.lost);
         return 1;
     }
-    fmt::print("OK: every tick delivered, every order filled\n");
+    fmt::print("OK: every tick delivered, every order filled, every timeout cancelled or delivered\n");
     return 0;
 }

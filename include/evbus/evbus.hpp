@@ -5,7 +5,7 @@
 /// @brief Umbrella header: everything evbus offers.
 
 /// @namespace evbus
-/// @brief Buses, channels, queues and caches; names in evbus::detail are internal.
+/// @brief Buses, channels, queues, timers and caches; names in evbus::detail are internal.
 
 #include "config.hpp"
 #include "fwd.hpp"
@@ -19,6 +19,10 @@
 #include "core/threading.hpp"
 #include "queue/queue_front.hpp"
 #include "queue/queue_stats.hpp"
+#include "time/manual_clock.hpp"
+#include "time/scheduler.hpp"
+#include "time/timer.hpp"
+#include "time/timer_stats.hpp"
 #include "worker/worker.hpp"
 #include "cache/cache.hpp"
 #include "cache/coarse_clock.hpp"

@@ -33,6 +33,12 @@ struct wtinylfu;
 struct wtinylfu_config;
 class slot_list;
 class frequency_sketch;
+template<typename Clock>
+class scheduler; // Clock defaults to std::chrono::steady_clock (time/scheduler.hpp)
+class timer;
+struct timer_stats;
+template<typename Tag>
+struct manual_clock;
 
 } // namespace evbus
 

@@ -12,7 +12,9 @@
 
 #include "../config.hpp"
 #include "../core/bus.hpp"
+#include "../fwd.hpp"
 #include "../sync/spin.hpp"
+#include "../time/timer_source.hpp"
 
 #include <exception>
 #include <mutex>
@@ -36,7 +38,8 @@ struct worker_config {
     std::uint32_t spins{64};
 };
 
-/// @brief Runs `target.dispatch()` on its own thread until stop() or destruction.
+/// @brief Runs `target.dispatch()` on its own thread until stop() or destruction (and, given a
+/// scheduler, its `poll()`).
 ///
 /// Target is a multi_thread bus or channel that outlives the worker. A handler
 /// exception does not stop the worker: it is counted in errors() and the first
@@ -45,10 +48,13 @@ template<typename Target>
 class basic_worker {
 public:
     /// @brief Starts the thread.
-    explicit basic_worker(Target &target, worker_config config = {}): target_{&target}, config_{config} {
-        EVBUS_EXPECT(config.batch != 0u, "evbus::worker: batch must be at least 1");
-        thread_ = std::thread{[this] { run(); }};
-    }
+    explicit basic_worker(Target &target, worker_config config = {}): basic_worker{target, nullptr, config} {}
+
+    /// @brief Starts the thread, which also polls timers (a scheduler of target that outlives the
+    /// worker) and, with wait_strategy::block, sleeps no longer than its next deadline.
+    template<typename Clock>
+    basic_worker(Target &target, scheduler<Clock> &timers, worker_config config = {})
+        : basic_worker{target, &timers.source(), config} {}
 
     basic_worker(const basic_worker &) = delete;
     basic_worker &operator=(const basic_worker &) = delete;
@@ -60,7 +66,10 @@ public:
     /// (drain_and_stop() delivers them first).
     void stop() {
         if(thread_.joinable()) {
-            stop_.store(true, std::memory_order_release);
+            stop_.store(true, std::memory_order_seq_cst);
+            if(timers_) {
+                timers_->interrupt();
+            }
             target_->wake_waiters();
             thread_.join();
         }
@@ -92,8 +101,18 @@ public:
     }
 
 private:
+    basic_worker(Target &target, detail::timer_source *timers, worker_config config)
+        : target_{&target}, timers_{timers}, config_{config} {
+        EVBUS_EXPECT(config.batch != 0u, "evbus::worker: batch must be at least 1");
+        EVBUS_EXPECT(!timers || timers->target() == &target, "evbus::worker: the scheduler posts into another bus");
+        thread_ = std::thread{[this] { run(); }};
+    }
+
     std::size_t dispatch_once() {
-        EVBUS_TRY { return target_->dispatch(config_.batch); }
+        EVBUS_TRY {
+            const std::size_t fired = timers_ ? timers_->poll_due() : 0u;
+            return target_->dispatch(config_.batch) + fired;
+        }
         EVBUS_CATCH {
             {
                 std::lock_guard<std::mutex> lock{error_mutex_};
@@ -118,6 +137,8 @@ private:
                 detail::cpu_relax();
             } else if(config_.wait == wait_strategy::yield) {
                 std::this_thread::yield();
+            } else if(timers_) {
+                timers_->sleep(stop_);
             } else {
                 (void)target_->wait_for(std::chrono::hours{24}, stop_);
             }
@@ -129,6 +150,7 @@ private:
     }
 
     Target *target_;
+    detail::timer_source *timers_;
     worker_config config_;
     std::atomic<bool> stop_{false};
     std::atomic<bool> drain_{false}; // written before stop_'s release store, read after its acquire load
