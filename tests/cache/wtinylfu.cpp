@@ -151,3 +151,25 @@ TEST_CASE("wtinylfu: settings out of range are errc::invalid_argument", "[cache]
     CHECK_THROWS_AS((tinylfu_cache{10, settings}), evbus::error);
 }
 #endif
+
+TEST_CASE("wtinylfu: an adaptive window grows where recency wins, and stays put without it", "[cache][wtinylfu]") {
+    // A working set of 300 keys that moves on every 3,000 requests: what was hot never comes back,
+    // so admission by frequency only delays the new keys, and a larger window pays.
+    std::vector<int> shifting;
+    evbus_bench::zipf_generator next{300, 0.8, 5u};
+    for(int phase = 0; phase < 60; ++phase) {
+        for(int i = 0; i < 3000; ++i) {
+            shifting.push_back(phase * 1000 + static_cast<int>(next()));
+        }
+    }
+    evbus::wtinylfu::config adaptive;
+    adaptive.adaptive = true;
+    tinylfu_cache moving{200, adaptive};
+    tinylfu_cache fixed{200};
+    const std::uint64_t adaptive_hits = replay(moving, shifting);
+    const std::uint64_t fixed_hits = replay(fixed, shifting);
+    CHECK(fixed.policy_state().window_capacity() == 2u);
+    CHECK(moving.policy_state().window_capacity() > 2u);
+    CHECK(adaptive_hits > fixed_hits);
+    CHECK(moving.size() == 200u);
+}

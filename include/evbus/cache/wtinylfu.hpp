@@ -23,6 +23,10 @@ struct wtinylfu_config {
     double protected_share{0.8};
     /// @brief Seed of the random admission of warm candidates.
     std::uint64_t seed{0x5eed5eed5eed5eedu};
+    /// @brief Whether the window's share adapts to the workload (hill climbing on the hit ratio, once
+    /// the cache is full); `window` is then where it starts. Off by default: docs/cache.md shows where
+    /// it wins (recency-friendly traces) and where it loses (stationary and looping ones).
+    bool adaptive{false};
 };
 
 /// @brief Window TinyLFU (Einziger, Friedman and Manes): new entries enter a small LRU window; an
@@ -54,7 +58,8 @@ struct wtinylfu {
         /// @brief Builds the state for the slots [0, slots) (the cache's capacity plus its spare slot).
         explicit type(std::size_t slots, const config &settings = {})
             : lists_{slot_list{slots}, slot_list{slots}, slot_list{slots}}, where_(slots, region::window),
-              hashes_(slots, 0u), sketch_{slots > 1u ? slots - 1u : 1u}, random_{settings.seed} {
+              hashes_(slots, 0u), sketch_{slots > 1u ? slots - 1u : 1u}, random_{settings.seed},
+              protected_share_{settings.protected_share} {
             EVBUS_EXPECT(settings.window > 0.0 && settings.window < 1.0,
                          "evbus::wtinylfu: config::window must be in (0, 1)");
             EVBUS_EXPECT(settings.protected_share >= 0.0 && settings.protected_share < 1.0,
@@ -62,8 +67,12 @@ struct wtinylfu {
             const std::size_t capacity = slots > 1u ? slots - 1u : 1u;
             window_max_ = static_cast<std::size_t>(static_cast<double>(capacity) * settings.window);
             window_max_ = window_max_ == 0u ? 1u : (window_max_ > capacity ? capacity : window_max_);
-            protected_max_ =
-                static_cast<std::size_t>(static_cast<double>(capacity - window_max_) * settings.protected_share);
+            capacity_ = capacity;
+            window_target_ = static_cast<double>(window_max_);
+            protected_max_ = protected_capacity_for(window_max_);
+            adaptive_ = settings.adaptive && capacity >= 2u;
+            sample_ = capacity * 10u;
+            step_ = initial_step();
         }
 
         /// @brief A new entry is recorded in the sketch and enters the window; when the window is over
@@ -72,14 +81,20 @@ struct wtinylfu {
             hashes_[slot] = hash;
             sketch_.increment(hash);
             push(slot, region::window);
-            if(sizes_[index(region::window)] > window_max_) {
+            // Two moves at most: after the window shrank, it reaches its new share one entry per insert.
+            for(int moves = 0; moves < 2 && sizes_[index(region::window)] > window_max_; ++moves) {
                 move(list(region::window).front(), region::probation);
             }
+            for(int moves = 0; moves < 2 && sizes_[index(region::protected_segment)] > protected_max_; ++moves) {
+                move(list(region::protected_segment).front(), region::probation);
+            }
+            count(false);
         }
 
         /// @brief A hit is recorded; it refreshes the entry in its segment, or promotes it from probation.
         void on_access(std::size_t slot) noexcept {
             sketch_.increment(hashes_[slot]);
+            count(true);
             const region at = where_[slot];
             if(at != region::probation) {
                 list(at).move_to_back(slot);
@@ -102,6 +117,7 @@ struct wtinylfu {
         /// against the main region's victim; the loser goes, the winner stays (a winning candidate
         /// moves to probation).
         [[nodiscard]] std::size_t victim() noexcept {
+            full_ = true;
             const std::size_t main_victim = main_victim_slot();
             const bool window_full = sizes_[index(region::window)] >= window_max_;
             if(!window_full || sizes_[index(region::window)] == 0u) {
@@ -135,7 +151,7 @@ struct wtinylfu {
         /// @brief Number of entries in a region.
         [[nodiscard]] std::size_t size(region r) const noexcept { return sizes_[index(r)]; }
 
-        /// @brief Most entries the window holds.
+        /// @brief Most entries the window holds now (it moves when config::adaptive).
         [[nodiscard]] std::size_t window_capacity() const noexcept { return window_max_; }
 
         /// @brief Most entries the protected segment holds.
@@ -146,6 +162,46 @@ struct wtinylfu {
 
     private:
         [[nodiscard]] static constexpr std::size_t index(region r) noexcept { return static_cast<std::size_t>(r); }
+
+        [[nodiscard]] std::size_t protected_capacity_for(std::size_t window) const noexcept {
+            return static_cast<std::size_t>(static_cast<double>(capacity_ - window) * protected_share_);
+        }
+
+        // The climber's first step, and the one it restarts with after a large change: 6.25% of the
+        // capacity, towards a larger window (Caffeine's hill climber starts the same way).
+        [[nodiscard]] double initial_step() const noexcept { return 0.0625 * static_cast<double>(capacity_); }
+
+        // A hit (true) or an insertion, that is a miss; every sample of ten times the capacity the
+        // climber moves the window.
+        void count(bool hit) noexcept {
+            if(!adaptive_ || !full_) { // while the cache fills up its hit ratio rises whatever the window
+                return;
+            }
+            hits_ += hit ? 1u : 0u;
+            if(++requests_ == sample_) {
+                climb();
+            }
+        }
+
+        // Hill climbing on the hit ratio: keep stepping the same way while it improves, turn back
+        // when it drops; steps shrink by 2% each sample, and start again at full size when the hit
+        // ratio moves by 5 points or more (the workload changed).
+        void climb() noexcept {
+            const double rate = static_cast<double>(hits_) / static_cast<double>(requests_);
+            const double change = has_previous_ ? rate - previous_rate_ : 0.0;
+            has_previous_ = true;
+            previous_rate_ = rate;
+            hits_ = 0u;
+            requests_ = 0u;
+            const double amount = change >= 0.0 ? step_ : -step_;
+            const double magnitude = change < 0.0 ? -change : change;
+            step_ = magnitude >= 0.05 ? (amount >= 0.0 ? initial_step() : -initial_step()) : 0.98 * amount;
+            const double highest = static_cast<double>(capacity_ - 1u);
+            window_target_ += amount;
+            window_target_ = window_target_ < 1.0 ? 1.0 : (window_target_ > highest ? highest : window_target_);
+            window_max_ = static_cast<std::size_t>(window_target_ + 0.5);
+            protected_max_ = protected_capacity_for(window_max_);
+        }
 
         [[nodiscard]] slot_list &list(region r) noexcept { return lists_[index(r)]; }
 
@@ -197,8 +253,19 @@ struct wtinylfu {
         std::vector<std::size_t> hashes_;
         frequency_sketch sketch_;
         std::uint64_t random_;
+        double protected_share_;
+        std::size_t capacity_{1u};
         std::size_t window_max_{1u};
         std::size_t protected_max_{0u};
+        bool adaptive_{false};
+        bool has_previous_{false};
+        bool full_{false};
+        std::size_t sample_{10u};
+        std::size_t hits_{0u};
+        std::size_t requests_{0u};
+        double previous_rate_{0.0};
+        double step_{0.0};
+        double window_target_{1.0};
     };
 };
 
