@@ -160,8 +160,27 @@ public:
     [[nodiscard]] bool contains(key k) const { return find(k) != npos; }
     [[nodiscard]] model_stats stats() const { return stats_; }
 
+    /// Removes k's entry; false when there is none (a model with a hand overrides this).
+    bool erase(key k) {
+        const std::size_t i = find(k);
+        if(i == npos) {
+            return false;
+        }
+        entries_.erase(entries_.begin() + static_cast<std::ptrdiff_t>(i));
+        return true;
+    }
+
+    void clear() { entries_.clear(); }
+
 protected:
     static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+    /// The index of k's entry, counting a hit, or npos, counting a miss: what get() starts with.
+    [[nodiscard]] std::size_t lookup(key k) {
+        const std::size_t i = find(k);
+        ++(i == npos ? stats_.misses : stats_.hits);
+        return i;
+    }
 
     [[nodiscard]] std::size_t find(key k) const {
         for(std::size_t i = 0; i < entries_.size(); ++i) {

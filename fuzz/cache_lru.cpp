@@ -12,12 +12,10 @@ public:
     using vector_model::vector_model;
 
     std::optional<evbus_fuzz::value> get(evbus_fuzz::key k) {
-        const std::size_t i = find(k);
+        const std::size_t i = lookup(k);
         if(i == npos) {
-            ++stats_.misses;
             return std::nullopt;
         }
-        ++stats_.hits;
         return touch(i).v;
     }
 
@@ -34,17 +32,6 @@ public:
         entries_.push_back({k, v, 0u, 0u, false});
         return {evicted};
     }
-
-    bool erase(evbus_fuzz::key k) {
-        const std::size_t i = find(k);
-        if(i == npos) {
-            return false;
-        }
-        entries_.erase(entries_.begin() + static_cast<std::ptrdiff_t>(i));
-        return true;
-    }
-
-    void clear() { entries_.clear(); }
 
 private:
     evbus_fuzz::entry &touch(std::size_t i) {

@@ -12,12 +12,10 @@ public:
     using vector_model::vector_model;
 
     std::optional<evbus_fuzz::value> get(evbus_fuzz::key k) {
-        const std::size_t i = find(k);
+        const std::size_t i = lookup(k);
         if(i == npos) {
-            ++stats_.misses;
             return std::nullopt;
         }
-        ++stats_.hits;
         entries_[i].visited = true;
         return entries_[i].v;
     }
