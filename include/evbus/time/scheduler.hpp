@@ -264,15 +264,18 @@ public:
     }
 
     bool cancel(timer_slot_base &base, std::uint64_t generation) noexcept override {
-        std::lock_guard<std::mutex> lock{mutex_};
         slot &s = static_cast<slot &>(base);
-        if(s.generation.load(std::memory_order_relaxed) != generation) {
-            return false; // it ended while this thread waited for the lock
+        {
+            std::lock_guard<std::mutex> lock{mutex_};
+            if(s.generation.load(std::memory_order_relaxed) != generation) {
+                return false; // it ended while this thread waited for the lock
+            }
+            erase(position_[s.index]);
+            retire(s);
+            ++stats_.cancelled;
+            publish_earliest();
         }
-        erase(position_[s.index]);
-        finish(s);
-        ++stats_.cancelled;
-        publish_earliest();
+        bury(s);
         return true;
     }
 
@@ -280,12 +283,19 @@ public:
     /// Runs on the scheduler's thread, which may unsubscribe from the bus (an st_bus too).
     void shutdown() noexcept {
         guard_.reset();
-        std::lock_guard<std::mutex> lock{mutex_};
-        for(const entry &e: heap_) {
-            finish(at(e.slot));
+        std::vector<entry> pending;
+        {
+            std::lock_guard<std::mutex> lock{mutex_};
+            pending.swap(heap_);
+            for(const entry &e: pending) {
+                retire(at(e.slot));
+            }
+            earliest_.store(never, std::memory_order_seq_cst);
         }
-        heap_.clear();
-        earliest_.store(never, std::memory_order_seq_cst);
+        for(const entry &e: pending) { // outside the lock: an event may own a timer of this scheduler
+            slot &s = at(e.slot);
+            s.destroy(s.storage.bytes);
+        }
     }
 
     std::size_t poll_due() override { return poll_until(Clock::now()); }
@@ -299,10 +309,15 @@ public:
             const rep next = earliest_.load(std::memory_order_seq_cst);
             std::chrono::nanoseconds timeout = max_sleep;
             if(next != never) {
-                const duration left = time_point{duration{next}} - Clock::now();
-                timeout = left <= duration::zero() ? std::chrono::nanoseconds::zero()
-                          : left >= max_sleep      ? max_sleep
-                                                   : std::chrono::ceil<std::chrono::nanoseconds>(left);
+                // Compared before subtracting: an unsigned rep, or a deadline far in the past, must
+                // not wrap into a long sleep.
+                const time_point due{duration{next}};
+                const time_point now = Clock::now();
+                if(!(now < due)) {
+                    timeout = std::chrono::nanoseconds::zero();
+                } else if(std::chrono::duration<double>(due - now) < std::chrono::duration<double>(max_sleep)) {
+                    timeout = std::chrono::ceil<std::chrono::nanoseconds>(due - now);
+                }
             }
             if(timeout > std::chrono::nanoseconds::zero()) {
                 wait_(target_, timeout, interrupt_);
@@ -347,6 +362,7 @@ private:
             grow(heap_, total);
             grow(position_, total);
             grow(free_, total);
+            grow(dead_, total);
             grow(chunks_, chunks_.size() + 1u);
             auto chunk = std::make_unique<slot[]>(chunk_size);
             const auto base = static_cast<std::uint32_t>(chunks_.size() * chunk_size);
@@ -370,11 +386,60 @@ private:
         }
     }
 
-    /// The timer of s ended: its event is destroyed, its handles see it inactive, the slot is free.
-    void finish(slot &s) noexcept {
+    /// Under the lock: the timer of s ended, its handles see it inactive. Its event is destroyed
+    /// later, without the lock (bury), since destroying it may call into this scheduler (an event
+    /// that owns a timer); the slot is reused only after that.
+    void retire(slot &s) noexcept { s.generation.fetch_add(1u, std::memory_order_release); }
+
+    /// Without the lock: destroys the event of a retired slot, then frees the slot.
+    void bury(slot &s) noexcept {
         s.destroy(s.storage.bytes);
-        s.generation.fetch_add(1u, std::memory_order_release);
-        free_.push_back(s.index);
+        std::lock_guard<std::mutex> lock{mutex_};
+        free_.push_back(s.index); // room reserved by acquire_slot(): no allocation
+    }
+
+    /// In fire(), under the lock: retires s; its burial follows when fire() returns or throws.
+    void end(slot &s) noexcept {
+        retire(s);
+        dead_.push_back(s.index); // room reserved by acquire_slot()
+    }
+
+    /// Buries, once fire() has released the lock, the timers that fire() ended.
+    struct burial {
+        scheduler_core &core;
+        burial(const burial &) = delete;
+        burial &operator=(const burial &) = delete;
+        ~burial() {
+            if(core.dead_.empty()) {
+                return;
+            }
+            for(const std::uint32_t index: core.dead_) {
+                slot &s = core.at(index);
+                s.destroy(s.storage.bytes);
+            }
+            std::lock_guard<std::mutex> lock{core.mutex_};
+            for(const std::uint32_t index: core.dead_) {
+                core.free_.push_back(index);
+            }
+            core.dead_.clear();
+        }
+    };
+
+    /// How many whole periods from due to now (now not before due), without overflowing rep.
+    [[nodiscard]] static std::uint64_t periods_between(time_point due, time_point now, duration period) noexcept {
+        const duration zero = duration::zero();
+        if(due.time_since_epoch() < zero && now.time_since_epoch() >= zero) { // the difference may not fit
+            return static_cast<std::uint64_t>(now.time_since_epoch() / period) +
+                   static_cast<std::uint64_t>((zero - due.time_since_epoch()) / period);
+        }
+        return static_cast<std::uint64_t>((now - due) / period);
+    }
+
+    /// The largest k for which first + k * period is a time_point (not past time_point::max()).
+    [[nodiscard]] static std::uint64_t periods_left(time_point first, duration period) noexcept {
+        const rep start = first.time_since_epoch().count();
+        const rep room = start >= rep{0} ? never - start : never;
+        return static_cast<std::uint64_t>(room / period.count());
     }
 
     [[nodiscard]] static bool before(const entry &a, const entry &b) noexcept {
@@ -446,6 +511,7 @@ private:
     /// cannot deadlock with a handler that schedules or cancels; and it is what makes cancel()
     /// exact: an event is posted entirely before or entirely after any cancel().
     std::size_t fire(time_point now) {
+        const burial buried{*this}; // after the lock below is released: the events of ended timers
         std::lock_guard<std::mutex> lock{mutex_};
         if(!guard_.active()) {
             detail::raise(errc::closed, "evbus::scheduler: its bus was destroyed before it (see docs/time.md)");
@@ -454,26 +520,29 @@ private:
         while(!heap_.empty() && !(now < heap_.front().deadline)) {
             slot &s = at(heap_.front().slot);
             bool accepted = false;
-            if(s.period == duration::zero()) {
+            // The next occurrence of a periodic timer goes on the grid first; catch_up::once jumps
+            // over the ones that are already due too, and counts them. An occurrence past
+            // time_point::max() never comes: the one being posted is then the last.
+            std::uint64_t next = 0u;
+            if(s.period != duration::zero()) {
+                next = s.occurrence + 1u;
+                if(s.policy == catch_up::once) {
+                    const std::uint64_t behind = periods_between(heap_.front().deadline, now, s.period);
+                    stats_.skipped += behind;
+                    next += behind;
+                }
+            }
+            if(s.period == duration::zero() || next > periods_left(s.first, s.period)) {
                 erase(0u);
                 EVBUS_TRY { accepted = s.post(target_, s.storage.bytes, try_only_); }
                 EVBUS_CATCH {
                     ++stats_.rejected;
-                    finish(s);
+                    end(s);
                     publish_earliest();
                     EVBUS_RETHROW;
                 }
-                finish(s);
+                end(s);
             } else {
-                // The next occurrence goes on the grid first; catch_up::once jumps over the ones
-                // that are already due too, and counts them.
-                const time_point due = heap_.front().deadline;
-                std::uint64_t next = s.occurrence + 1u;
-                if(s.policy == catch_up::once) {
-                    const auto behind = static_cast<std::uint64_t>((now - due) / s.period);
-                    stats_.skipped += behind;
-                    next += behind;
-                }
                 s.occurrence = next;
                 heap_.front().deadline = s.first + s.period * static_cast<rep>(next);
                 sift_down(0u);
@@ -504,6 +573,7 @@ private:
     mutable std::mutex mutex_;
     std::vector<std::unique_ptr<slot[]>> chunks_;
     std::vector<std::uint32_t> free_;
+    std::vector<std::uint32_t> dead_; // ended by fire(), to bury once it has released the lock
     std::vector<entry> heap_;
     std::vector<std::uint32_t> position_; // slot index -> its place in heap_ (while pending)
     std::uint64_t sequence_{0u};
@@ -563,7 +633,7 @@ public:
     template<typename Event, typename Rep, typename Period>
     [[nodiscard]] timer post_after(std::chrono::duration<Rep, Period> delay, Event &&event) {
         EVBUS_EXPECT(delay >= delay.zero(), "evbus::scheduler::post_after: negative delay");
-        return post_at(Clock::now() + std::chrono::ceil<duration>(delay), std::forward<Event>(event));
+        return post_at(deadline_after(Clock::now(), delay), std::forward<Event>(event));
     }
 
     /// @brief Posts event at the first poll whose time is at or after deadline (a past one: the next poll).
@@ -580,9 +650,8 @@ public:
     template<typename Event, typename Rep, typename Period>
     [[nodiscard]] timer post_every(std::chrono::duration<Rep, Period> period, Event &&event,
                                    catch_up policy = catch_up::once) {
-        EVBUS_EXPECT(period > period.zero(), "evbus::scheduler::post_every: the period must be positive");
-        const duration step = std::chrono::ceil<duration>(period);
-        return post_every(Clock::now() + step, step, std::forward<Event>(event), policy);
+        const duration step = checked_period(period);
+        return post_every(deadline_after(Clock::now(), step), step, std::forward<Event>(event), policy);
     }
 
     /// @brief post_every() whose first occurrence is due at first, then first + k * period.
@@ -592,9 +661,8 @@ public:
         using event_type = std::remove_cv_t<std::remove_reference_t<Event>>;
         static_assert(std::is_copy_constructible_v<event_type>,
                       "evbus::scheduler::post_every: a periodic event is copied into the bus at each occurrence");
-        EVBUS_EXPECT(period > period.zero(), "evbus::scheduler::post_every: the period must be positive");
-        return core_->template schedule<event_type, true>(first, std::forward<Event>(event),
-                                                          std::chrono::ceil<duration>(period), policy);
+        return core_->template schedule<event_type, true>(first, std::forward<Event>(event), checked_period(period),
+                                                          policy);
     }
 
     /// @brief Posts into the bus what is due at Clock::now(), in deadline order (ties: the order
@@ -615,6 +683,33 @@ public:
 private:
     template<typename>
     friend class basic_worker;
+
+    /// now + delay rounded up to Clock's tick, or time_point::max() when that is past it (a delay
+    /// too long to represent means "never", not an overflow into the past).
+    template<typename Rep, typename Period>
+    [[nodiscard]] static time_point deadline_after(time_point now, std::chrono::duration<Rep, Period> delay) {
+        using seconds = std::chrono::duration<long double>;
+        const duration room = now.time_since_epoch() < duration::zero() ? duration::max() : time_point::max() - now;
+        if(seconds{delay} >= seconds{room}) {
+            return time_point::max();
+        }
+        const duration step = std::chrono::ceil<duration>(delay);
+        return step >= room ? time_point::max() : now + step;
+    }
+
+    /// period in Clock's ticks: positive, representable, and a whole number of ticks (a rounded
+    /// period would drift from start + k * period); otherwise errc::invalid_argument.
+    template<typename Rep, typename Period>
+    [[nodiscard]] static duration checked_period(std::chrono::duration<Rep, Period> period) {
+        using seconds = std::chrono::duration<long double>;
+        EVBUS_EXPECT(period > period.zero(), "evbus::scheduler::post_every: the period must be positive");
+        EVBUS_EXPECT(seconds{period} < seconds{duration::max()},
+                     "evbus::scheduler::post_every: the period is longer than Clock's durations can hold");
+        const duration step = std::chrono::ceil<duration>(period);
+        EVBUS_EXPECT(step == period,
+                     "evbus::scheduler::post_every: the period must be a whole number of Clock's ticks");
+        return step;
+    }
 
     [[nodiscard]] detail::timer_source &source() noexcept { return *core_; }
 
