@@ -17,7 +17,8 @@ struct timer_stats {
     std::uint64_t posted{0};
     /// @brief Timers cancelled while still to be posted (cancel() or a destroyed handle).
     std::uint64_t cancelled{0};
-    /// @brief Occurrences the bus refused (full or closed); never retried.
+    /// @brief Occurrences not posted: the bus refused them (full or closed), or copying the event into
+    /// it threw (the exception reaches the poll); never retried.
     std::uint64_t rejected{0};
     /// @brief Occurrences of periodic timers not posted because they fell behind (catch_up::once).
     std::uint64_t skipped{0};
