@@ -162,6 +162,7 @@ struct timer_slot: timer_slot_base {
     std::uint64_t occurrence{0u};      // periodic: the k of the next deadline
     catch_up policy{catch_up::once};
     std::uint32_t index{0u};
+    timer_slot *buried_next{nullptr}; // in the scheduler's graveyard: the next slot freed outside the lock
     timer_storage storage;
 };
 
@@ -356,6 +357,12 @@ private:
     /// A free slot; a full set of slots grows by one chunk, with room reserved in every vector so
     /// that nothing else allocates until the next chunk. Strong guarantee.
     std::uint32_t acquire_slot() {
+        if(free_.empty()) {
+            for(slot *buried = graveyard_.exchange(nullptr, std::memory_order_acquire); buried != nullptr;
+                buried = buried->buried_next) {
+                free_.push_back(buried->index); // room reserved when its chunk came
+            }
+        }
         if(EVBUS_UNLIKELY(free_.empty())) {
             const std::size_t total = (chunks_.size() + 1u) * chunk_size;
             EVBUS_EXPECT(total <= std::numeric_limits<std::uint32_t>::max(), "evbus::scheduler: too many timers");
@@ -391,11 +398,15 @@ private:
     /// that owns a timer); the slot is reused only after that.
     void retire(slot &s) noexcept { s.generation.fetch_add(1u, std::memory_order_release); }
 
-    /// Without the lock: destroys the event of a retired slot, then frees the slot.
+    /// Without the lock: destroys the event of a retired slot, then puts the slot in the graveyard,
+    /// a lock-free stack that acquire_slot() empties into free_ under the lock (pushes and a
+    /// take-all exchange only: no ABA).
     void bury(slot &s) noexcept {
         s.destroy(s.storage.bytes);
-        std::lock_guard<std::mutex> lock{mutex_};
-        free_.push_back(s.index); // room reserved by acquire_slot(): no allocation
+        s.buried_next = graveyard_.load(std::memory_order_relaxed);
+        while(!graveyard_.compare_exchange_weak(s.buried_next, &s, std::memory_order_release,
+                                                std::memory_order_relaxed)) {
+        }
     }
 
     /// In fire(), under the lock: retires s; its burial follows when fire() returns or throws.
@@ -406,7 +417,7 @@ private:
 
     /// Buries, once fire() has released the lock, the timers that fire() ended.
     struct burial {
-        scheduler_core &core;
+        explicit burial(scheduler_core &owner) noexcept: core{owner} {}
         burial(const burial &) = delete;
         burial &operator=(const burial &) = delete;
         ~burial() {
@@ -414,15 +425,11 @@ private:
                 return;
             }
             for(const std::uint32_t index: core.dead_) {
-                slot &s = core.at(index);
-                s.destroy(s.storage.bytes);
+                core.bury(core.at(index));
             }
-            std::lock_guard<std::mutex> lock{core.mutex_};
-            for(const std::uint32_t index: core.dead_) {
-                core.free_.push_back(index);
-            }
-            core.dead_.clear();
+            core.dead_.clear(); // only fire() touches dead_, and polls run one at a time
         }
+        scheduler_core &core;
     };
 
     /// How many whole periods from due to now (now not before due), without overflowing rep.
@@ -574,6 +581,7 @@ private:
     std::vector<std::unique_ptr<slot[]>> chunks_;
     std::vector<std::uint32_t> free_;
     std::vector<std::uint32_t> dead_; // ended by fire(), to bury once it has released the lock
+    std::atomic<slot *> graveyard_{nullptr};
     std::vector<entry> heap_;
     std::vector<std::uint32_t> position_; // slot index -> its place in heap_ (while pending)
     std::uint64_t sequence_{0u};
