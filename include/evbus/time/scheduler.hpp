@@ -163,6 +163,7 @@ struct timer_slot: timer_slot_base {
     catch_up policy{catch_up::once};
     std::uint32_t index{0u};
     timer_slot *buried_next{nullptr}; // in the scheduler's graveyard: the next slot freed outside the lock
+    bool trivial{false};              // the event is inline and trivially destructible: ends under the lock
     timer_storage storage;
 };
 
@@ -216,6 +217,7 @@ public:
                 s->post = timer_move_posts<Event, scheduler_threadings>::table[kind_];
             }
             s->destroy = &timer_event<Event>::destroy;
+            s->trivial = timer_storage::fits_inline<Event> && std::is_trivially_destructible_v<Event>;
             s->first = deadline;
             s->period = period;
             s->occurrence = 0u;
@@ -275,6 +277,10 @@ public:
             retire(s);
             ++stats_.cancelled;
             publish_earliest();
+            if(s.trivial) { // nothing to destroy: the slot is free at once
+                free_.push_back(s.index);
+                return true;
+            }
         }
         bury(s);
         return true;
@@ -357,7 +363,8 @@ private:
     /// A free slot; a full set of slots grows by one chunk, with room reserved in every vector so
     /// that nothing else allocates until the next chunk. Strong guarantee.
     std::uint32_t acquire_slot() {
-        if(free_.empty()) {
+        // The graveyard first: its slots were freed last and are the likeliest to be in the cache.
+        if(graveyard_.load(std::memory_order_relaxed) != nullptr) {
             for(slot *buried = graveyard_.exchange(nullptr, std::memory_order_acquire); buried != nullptr;
                 buried = buried->buried_next) {
                 free_.push_back(buried->index); // room reserved when its chunk came
@@ -369,7 +376,6 @@ private:
             grow(heap_, total);
             grow(position_, total);
             grow(free_, total);
-            grow(dead_, total);
             grow(chunks_, chunks_.size() + 1u);
             auto chunk = std::make_unique<slot[]>(chunk_size);
             const auto base = static_cast<std::uint32_t>(chunks_.size() * chunk_size);
@@ -409,10 +415,15 @@ private:
         }
     }
 
-    /// In fire(), under the lock: retires s; its burial follows when fire() returns or throws.
+    /// In fire(), under the lock: retires s; unless its event needs no destruction, its burial
+    /// follows when fire() returns or throws.
     void end(slot &s) noexcept {
         retire(s);
-        dead_.push_back(s.index); // room reserved by acquire_slot()
+        if(s.trivial) { // nothing to destroy: the slot is free at once
+            free_.push_back(s.index);
+        } else {
+            dead_.push_back(s.index); // room reserved at the start of fire()
+        }
     }
 
     /// Buries, once fire() has released the lock, the timers that fire() ended.
@@ -424,10 +435,21 @@ private:
             if(core.dead_.empty()) {
                 return;
             }
+            // Destroys the events, chains the slots, and hands the chain to the graveyard in one
+            // exchange. Only fire() touches dead_, and polls run one at a time.
+            slot *chain = nullptr;
             for(const std::uint32_t index: core.dead_) {
-                core.bury(core.at(index));
+                slot &s = core.at(index);
+                s.destroy(s.storage.bytes);
+                s.buried_next = chain;
+                chain = &s;
             }
-            core.dead_.clear(); // only fire() touches dead_, and polls run one at a time
+            slot &last = core.at(core.dead_.front());
+            last.buried_next = core.graveyard_.load(std::memory_order_relaxed);
+            while(!core.graveyard_.compare_exchange_weak(last.buried_next, chain, std::memory_order_release,
+                                                         std::memory_order_relaxed)) {
+            }
+            core.dead_.clear();
         }
         scheduler_core &core;
     };
@@ -520,6 +542,9 @@ private:
     std::size_t fire(time_point now) {
         const burial buried{*this}; // after the lock below is released: the events of ended timers
         std::lock_guard<std::mutex> lock{mutex_};
+        // Room for every slot, reserved here rather than by acquire_slot(): burial reads dead_
+        // without the lock. Allocates only after the set of slots grew.
+        grow(dead_, chunks_.size() * chunk_size);
         if(!guard_.active()) {
             detail::raise(errc::closed, "evbus::scheduler: its bus was destroyed before it (see docs/time.md)");
         }
