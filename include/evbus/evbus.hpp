@@ -35,5 +35,8 @@
 #include "cache/sieve.hpp"
 #include "cache/ttl.hpp"
 #include "cache/wtinylfu.hpp"
+#include "io/codec.hpp"
+#include "io/crc32c.hpp"
+#include "io/event_traits.hpp"
 
 #endif
