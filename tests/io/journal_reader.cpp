@@ -1,4 +1,5 @@
 #include <evbus/io/journal_reader.hpp>
+#include <evbus/io/journal_writer.hpp>
 
 #include <catch2/catch.hpp>
 

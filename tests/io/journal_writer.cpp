@@ -1,3 +1,4 @@
+#include <evbus/io/journal_reader.hpp>
 #include <evbus/io/journal_writer.hpp>
 
 #include <catch2/catch.hpp>
