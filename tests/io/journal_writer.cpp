@@ -92,6 +92,25 @@ TEST_CASE("journal_writer buffers appends and writes them in large writes, at fl
     REQUIRE(jr.replay(bus) == 210u);
 }
 
+TEST_CASE("journal_writer records a channel's events too", "[io][journal_writer]") {
+    temp_file file{"writer_channel"};
+    {
+        evbus::channel<tick, evbus::single_thread> ticks;
+        evbus::journal_writer jw{file.path()};
+        auto r = jw.record(ticks); // the channel names the type
+        ticks.publish(tick{4, 4.0});
+        REQUIRE(ticks.post(tick{5, 5.0}));
+        REQUIRE(ticks.dispatch() == 1u);
+        REQUIRE(jw.stats().records == 2u);
+    }
+    evbus::journal_reader jr{file.path()};
+    evbus::bus bus;
+    std::vector<int> ids;
+    auto s = bus.subscribe<tick>([&ids](const tick &t) { ids.push_back(t.id); });
+    REQUIRE(jr.replay(bus) == 2u);
+    REQUIRE(ids == std::vector<int>{4, 5});
+}
+
 TEST_CASE("value-initialized events make byte-for-byte identical payloads", "[io][journal_writer]") {
     temp_file one{"writer_repro_1"};
     temp_file two{"writer_repro_2"};

@@ -23,6 +23,7 @@
 
 #include "../config.hpp"
 #include "../core/diagnostics.hpp"
+#include "../core/channel.hpp"
 #include "../core/subscription.hpp"
 #include "codec.hpp"
 #include "event_traits.hpp"
@@ -283,17 +284,17 @@ public:
 
     /// @brief Appends each Event that bus delivers (publish or dispatch), in delivery order, until the
     /// returned handle is reset. The recording handler runs before the bus's other handlers.
-    /// @details Any bus or channel with `subscribe<Event>(fn, priority)` works. Event needs
+    /// @details Any bus with `subscribe<Event>(fn, priority)` works (bus, st_bus). Event needs
     /// evbus::event_traits and a codec (trivially copyable, or evbus::codec<Event>).
     template<typename Event, typename Bus>
     [[nodiscard]] subscription record(Bus &bus) {
-        static_assert(has_event_traits_v<Event>, "evbus::journal_writer::record<E>: specialize evbus::event_traits<E> "
-                                                 "with a stable `name` and a `version`");
-        static_assert(detail::assert_codable<Event>());
-        (void)detail::journal::static_registration<Event>::done;
-        const std::uint32_t id = state_->id_of<Event>();
-        return bus.template subscribe<Event>(
-            [state = state_, id](const Event &event) { state->template append<Event>(id, event); }, INT_MAX);
+        return bus.template subscribe<Event>(recorder<Event>(), INT_MAX);
+    }
+
+    /// @brief record() for a channel: each Event it delivers is appended (`jw.record(ch)` names no type).
+    template<typename Event, typename Threading>
+    [[nodiscard]] subscription record(channel<Event, Threading> &events) {
+        return events.subscribe(recorder<Event>(), INT_MAX);
     }
 
     /// @brief Writes what was appended to the file (write(2); with journal_config::fsync also fsync(2));
@@ -304,6 +305,17 @@ public:
     [[nodiscard]] journal_writer_stats stats() const { return state_->stats(); }
 
 private:
+    /// The handler that appends Events to this journal (it shares the writer's state).
+    template<typename Event>
+    [[nodiscard]] auto recorder() {
+        static_assert(has_event_traits_v<Event>, "evbus::journal_writer::record<E>: specialize evbus::event_traits<E> "
+                                                 "with a stable `name` and a `version`");
+        static_assert(detail::assert_codable<Event>());
+        (void)detail::journal::static_registration<Event>::done;
+        const std::uint32_t id = state_->id_of<Event>();
+        return [state = state_, id](const Event &event) { state->template append<Event>(id, event); };
+    }
+
     std::shared_ptr<detail::journal::writer_state> state_;
 };
 
