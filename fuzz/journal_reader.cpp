@@ -40,7 +40,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         evbus::journal_record record;
         std::uint64_t last = 0u;
         while(walk.next(record)) {
-            if(record.sequence <= last || record.payload + record.size > data + size || record.type_name.empty()) {
+            if(record.sequence <= last ||
+               record.payload + record.size > reinterpret_cast<const std::byte *>(data) + size ||
+               record.type_name.empty()) {
                 std::abort();
             }
             last = record.sequence;
