@@ -36,6 +36,7 @@ TEST_CASE("journal_writer records what the bus delivers, by publish and by dispa
         bus.publish(note{std::string(1000, 'x'), 1});
         REQUIRE(bus.dispatch() == 2u);
         bus.publish(tick{2, -0.0});
+        REQUIRE(jw.try_flush());
         jw.flush();
         const auto st = jw.stats();
         REQUIRE(st.records == 5u);
@@ -207,8 +208,11 @@ int record_past_the_size_limit(const char *path) {
             e.code() == evbus::errc::io_error && std::string{e.what()}.find(std::strerror(EFBIG)) != std::string::npos;
     }
 #else
-    raised = true;
+    raised = !jw.try_flush();
 #endif
+    if(!jw.try_flush()) { // reported once: the next flush has nothing to write and succeeds
+        return 15;
+    }
     const auto st = jw.stats();
     if(!raised || st.records != 1000u || st.write_errors == 0u || st.dropped == 0u || st.bytes > 8192u) {
         return 13;

@@ -118,8 +118,8 @@ public:
         }
     }
 
-    /// Writes what is buffered; fsyncs when configured; raises if a write failed since the last flush.
-    void flush() {
+    /// Writes what is buffered; fsyncs when configured; false (once) if a write failed since the last flush.
+    bool try_flush() noexcept {
         std::lock_guard<std::mutex> lock{mutex_};
         if(fd_ >= 0) {
             write_out();
@@ -127,10 +127,19 @@ public:
                 fail(errno);
             }
         }
-        if(EVBUS_UNLIKELY(unreported_)) {
-            unreported_ = false;
-            raise_io("evbus::journal_writer: a write to the journal failed: ", failed_errno_);
+        return !std::exchange(unreported_, false);
+    }
+
+    /// try_flush(), raising errc::io_error with the OS's reason when it fails.
+    void flush() {
+        if(EVBUS_UNLIKELY(!try_flush())) {
+            raise_io("evbus::journal_writer: a write to the journal failed: ", failed_errno());
         }
+    }
+
+    [[nodiscard]] int failed_errno() const noexcept {
+        std::lock_guard<std::mutex> lock{mutex_};
+        return failed_errno_;
     }
 
     [[nodiscard]] journal_writer_stats stats() const {
@@ -300,6 +309,10 @@ public:
     /// @brief Writes what was appended to the file (write(2); with journal_config::fsync also fsync(2));
     /// raises errc::io_error, once, if a write failed since the last flush().
     void flush() { state_->flush(); }
+
+    /// @brief flush() without raising, for -fno-exceptions builds: false, once, if a write failed since the
+    /// last flush (the failure is counted in stats() either way).
+    [[nodiscard]] bool try_flush() noexcept { return state_->try_flush(); }
 
     /// @brief Counters: records appended, bytes written, failed writes, records dropped by them.
     [[nodiscard]] journal_writer_stats stats() const { return state_->stats(); }
