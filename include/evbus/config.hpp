@@ -72,6 +72,8 @@ enum class errc {
     timeout,              ///< a blocking operation ran out of time
     /// a get_or_put() factory asked for the key it is computing, on its own thread (a recursive update)
     recursive_computation,
+    io_error,     ///< a file could not be opened, written or synced (the message carries the OS's reason)
+    format_error, ///< a file that is not what it should be: not a journal, a newer format version
 };
 
 /// @brief Human-readable name of an error code.
@@ -89,6 +91,10 @@ enum class errc {
         return "timeout";
     case errc::recursive_computation:
         return "recursive_computation";
+    case errc::io_error:
+        return "io_error";
+    case errc::format_error:
+        return "format_error";
     }
     return "unknown";
 }

@@ -35,5 +35,11 @@
 #include "cache/sieve.hpp"
 #include "cache/ttl.hpp"
 #include "cache/wtinylfu.hpp"
+#include "io/codec.hpp"
+#include "io/crc32c.hpp"
+#include "io/event_traits.hpp"
+#include "io/journal_format.hpp"
+#include "io/journal_reader.hpp"
+#include "io/journal_writer.hpp"
 
 #endif
