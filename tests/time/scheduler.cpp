@@ -602,7 +602,6 @@ struct jumping_clock {
     using period = std::milli;
     using duration = std::chrono::duration<rep, period>;
     using time_point = std::chrono::time_point<jumping_clock, duration>;
-    static constexpr bool is_steady = true;
     static inline std::atomic<int> readings{0};
     static time_point now() noexcept { return time_point{duration{readings.fetch_add(1) == 0 ? 0u : 100u}}; }
 };
@@ -613,7 +612,6 @@ struct millisecond_clock {
     using period = std::milli;
     using duration = std::chrono::milliseconds;
     using time_point = std::chrono::time_point<millisecond_clock, duration>;
-    static constexpr bool is_steady = true;
     static time_point now() noexcept { return time_point{}; }
 };
 
