@@ -67,8 +67,9 @@ int main(int argc, char **argv) {
     const auto short_ttl = request_clock::duration{10000};
 
     std::printf("Zipf traces: %zu keys, %zu requests, seed 2024; hit ratio after a cold start.\n\n", keys, requests);
-    std::printf("| alpha | cache | lru | lfu | sieve | wtinylfu | ttl, no expiry (fifo) | ttl = 10k requests | top-k mass "
-                "|\n");
+    std::printf(
+        "| alpha | cache | lru | lfu | sieve | wtinylfu | ttl, no expiry (fifo) | ttl = 10k requests | top-k mass "
+        "|\n");
     std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for(const double alpha: {0.8, 0.9, 1.0}) {
         const auto trace = evbus_bench::zipf_trace(keys, alpha, requests, 2024u);
