@@ -153,9 +153,12 @@ struct timer_copy_posts<Event, type_list<Threadings...>> {
 };
 
 /// One timer: its event, how to post it, and for a periodic timer its grid (first + period * k).
+/// What firing a one-shot timer reads (its generation, post and an inline event) shares the first
+/// cache line; the rest is read by periodic timers, cancel and the slot bookkeeping.
 template<typename Clock>
-struct timer_slot: timer_slot_base {
+struct alignas(64) timer_slot: timer_slot_base {
     timer_post_fn post{nullptr};
+    timer_storage storage;
     timer_destroy_fn destroy{nullptr};
     typename Clock::time_point first{};
     typename Clock::duration period{}; // zero: a one-shot timer
@@ -163,8 +166,6 @@ struct timer_slot: timer_slot_base {
     catch_up policy{catch_up::once};
     std::uint32_t index{0u};
     timer_slot *buried_next{nullptr}; // in the scheduler's graveyard: the next slot freed outside the lock
-    bool trivial{false};              // the event is inline and trivially destructible: ends under the lock
-    timer_storage storage;
 };
 
 /// A subscription of this type tells the scheduler whether its bus is still alive.
@@ -217,13 +218,13 @@ public:
                 s->post = timer_move_posts<Event, scheduler_threadings>::table[kind_];
             }
             s->destroy = &timer_event<Event>::destroy;
-            s->trivial = timer_storage::fits_inline<Event> && std::is_trivially_destructible_v<Event>;
             s->first = deadline;
             s->period = period;
             s->occurrence = 0u;
             s->policy = policy;
             position_[index] = static_cast<std::uint32_t>(heap_.size());
-            heap_.push_back(entry{deadline, sequence_++, index});
+            heap_.push_back(entry{deadline, sequence_++, index, Periodic,
+                                  timer_storage::fits_inline<Event> && std::is_trivially_destructible_v<Event>});
             sift_up(heap_.size() - 1u);
             earliest = position_[index] == 0u;
             if(earliest) {
@@ -273,11 +274,13 @@ public:
             if(s.generation.load(std::memory_order_relaxed) != generation) {
                 return false; // it ended while this thread waited for the lock
             }
-            erase(position_[s.index]);
+            const std::uint32_t pos = position_[s.index];
+            const bool trivial = heap_[pos].trivial;
+            erase(pos);
             retire(s);
             ++stats_.cancelled;
             publish_earliest();
-            if(s.trivial) { // nothing to destroy: the slot is free at once
+            if(trivial) { // nothing to destroy: the slot is free at once
                 free_.push_back(s.index);
                 return true;
             }
@@ -347,6 +350,8 @@ private:
         time_point deadline;
         std::uint64_t sequence;
         std::uint32_t slot;
+        bool periodic; // fire() tells one-shot timers from periodic ones without reading the slot
+        bool trivial;  // the event is inline and trivially destructible: it ends under the lock
     };
 
     static constexpr std::uint32_t chunk_bits = 6u;
@@ -402,7 +407,11 @@ private:
     /// Under the lock: the timer of s ended, its handles see it inactive. Its event is destroyed
     /// later, without the lock (bury), since destroying it may call into this scheduler (an event
     /// that owns a timer); the slot is reused only after that.
-    void retire(slot &s) noexcept { s.generation.fetch_add(1u, std::memory_order_release); }
+    /// Only this function writes a generation, always under the lock: a plain increment, not a
+    /// read-modify-write (which would drain the store buffer on x86).
+    void retire(slot &s) noexcept {
+        s.generation.store(s.generation.load(std::memory_order_relaxed) + 1u, std::memory_order_release);
+    }
 
     /// Without the lock: destroys the event of a retired slot, then puts the slot in the graveyard,
     /// a lock-free stack that acquire_slot() empties into free_ under the lock (pushes and a
@@ -415,14 +424,14 @@ private:
         }
     }
 
-    /// In fire(), under the lock: retires s; unless its event needs no destruction, its burial
-    /// follows when fire() returns or throws.
-    void end(slot &s) noexcept {
-        retire(s);
-        if(s.trivial) { // nothing to destroy: the slot is free at once
-            free_.push_back(s.index);
+    /// In fire(), under the lock: retires the slot at index; unless its event needs no
+    /// destruction (trivial), its burial follows when fire() returns or throws.
+    void end(std::uint32_t index, bool trivial) noexcept {
+        retire(at(index));
+        if(trivial) { // nothing to destroy: the slot is free at once
+            free_.push_back(index);
         } else {
-            dead_.push_back(s.index); // room reserved at the start of fire()
+            dead_.push_back(index); // room reserved at the start of fire()
         }
     }
 
@@ -530,9 +539,12 @@ private:
         }
     }
 
+    /// After a removal (fire, cancel) the earliest deadline only moves later, which no sleeper needs
+    /// to hear about at once (it wakes early and sleeps again): a release store, not the seq_cst
+    /// one that schedule() pairs with sleep().
     void publish_earliest() noexcept {
         earliest_.store(heap_.empty() ? never : heap_.front().deadline.time_since_epoch().count(),
-                        std::memory_order_seq_cst);
+                        std::memory_order_release);
     }
 
     /// Posts, under the lock, everything due at now in (deadline, sequence) order. Posting into a
@@ -550,30 +562,31 @@ private:
         }
         std::size_t posted = 0u;
         while(!heap_.empty() && !(now < heap_.front().deadline)) {
-            slot &s = at(heap_.front().slot);
+            const entry top = heap_.front();
+            slot &s = at(top.slot);
             bool accepted = false;
             // The next occurrence of a periodic timer goes on the grid first; catch_up::once jumps
             // over the ones that are already due too, and counts them. An occurrence past
             // time_point::max() never comes: the one being posted is then the last.
             std::uint64_t next = 0u;
-            if(s.period != duration::zero()) {
+            if(top.periodic) {
                 next = s.occurrence + 1u;
                 if(s.policy == catch_up::once) {
-                    const std::uint64_t behind = periods_between(heap_.front().deadline, now, s.period);
+                    const std::uint64_t behind = periods_between(top.deadline, now, s.period);
                     stats_.skipped += behind;
                     next += behind;
                 }
             }
-            if(s.period == duration::zero() || next > periods_left(s.first, s.period)) {
+            if(!top.periodic || next > periods_left(s.first, s.period)) {
                 erase(0u);
                 EVBUS_TRY { accepted = s.post(target_, s.storage.bytes, try_only_); }
                 EVBUS_CATCH {
                     ++stats_.rejected;
-                    end(s);
+                    end(top.slot, top.trivial);
                     publish_earliest();
                     EVBUS_RETHROW;
                 }
-                end(s);
+                end(top.slot, top.trivial);
             } else {
                 s.occurrence = next;
                 heap_.front().deadline = s.first + s.period * static_cast<rep>(next);
@@ -593,7 +606,18 @@ private:
             }
         }
         publish_earliest();
+        if(!heap_.empty()) { // the next timer to fire: its slot is likely cold by the time it is due
+            prefetch(&at(heap_.front().slot));
+        }
         return posted;
+    }
+
+    static void prefetch(const void *address) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+        __builtin_prefetch(address);
+#else
+        (void)address;
+#endif
     }
 
     void wake_sleeper() {
