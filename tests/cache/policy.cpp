@@ -129,3 +129,60 @@ TEST_CASE("policy: hook calls and defaults for optional hooks", "[cache]") {
     CHECK(c.stats().evictions == 1u);
     CHECK_FALSE(c.contains(1));
 }
+
+namespace {
+
+// Both on_access overloads and the hashed on_insert: the cache must call the hashed on_access on a
+// get hit, with the hash on_insert received for the same key; put over a key still takes on_access.
+struct hashed {
+    struct call {
+        char what;
+        std::size_t slot;
+        std::size_t hash;
+    };
+    static inline std::vector<call> calls{};
+
+    template<typename Key>
+    struct type {
+        explicit type(std::size_t slots): order{slots} {}
+        void on_insert(std::size_t slot, const Key &, std::size_t hash) {
+            calls.push_back({'i', slot, hash});
+            order.push_back(slot);
+        }
+        void on_access(std::size_t slot) {
+            calls.push_back({'a', slot, 0u});
+            order.move_to_back(slot);
+        }
+        void on_access(std::size_t slot, std::size_t hash) {
+            calls.push_back({'h', slot, hash});
+            order.move_to_back(slot);
+        }
+        void on_erase(std::size_t slot) { order.erase(slot); }
+        std::size_t victim() const { return order.front(); }
+        evbus::slot_list order;
+    };
+};
+
+// A hasher unlike std::hash<int> (identity in libstdc++), so that a hash passed on is told apart from the key.
+struct scrambled {
+    std::size_t operator()(int key) const noexcept { return static_cast<std::size_t>(key) * 0x9e3779b97f4a7c15u + 1u; }
+};
+
+} // namespace
+
+TEST_CASE("policy: on_access(slot, hash) is called on a hit with the hash on_insert received", "[cache]") {
+    hashed::calls.clear();
+    evbus::cache<int, int, hashed, scrambled> c{4};
+    c.put(5, 50);
+    REQUIRE(c.get(5));
+    c.put(5, 51); // an update: on_access without the hash (no on_update hook)
+    CHECK_FALSE(c.get(6));
+    REQUIRE(hashed::calls.size() == 3u);
+    CHECK(hashed::calls[0].what == 'i');
+    CHECK(hashed::calls[0].hash == scrambled{}(5));
+    CHECK(hashed::calls[1].what == 'h');
+    CHECK(hashed::calls[1].slot == hashed::calls[0].slot);
+    CHECK(hashed::calls[1].hash == scrambled{}(5));
+    CHECK(hashed::calls[2].what == 'a');
+    CHECK(hashed::calls[2].slot == hashed::calls[0].slot);
+}

@@ -319,7 +319,8 @@ private:
 
     template<typename Query>
     reference get_impl(const Query &key) {
-        const index_type slot = find(key, hash_(key));
+        const std::size_t hash = hash_(key);
+        const index_type slot = find(key, hash);
         if(slot == null) {
             ++stats_.misses;
             return {};
@@ -331,7 +332,11 @@ private:
             return {};
         }
         ++stats_.hits;
-        policy_.on_access(slot);
+        if constexpr(detail::has_on_access_hashed<policy_type>::value) {
+            policy_.on_access(slot, hash);
+        } else {
+            policy_.on_access(slot);
+        }
         return reference{&nodes_[slot].entry().second};
     }
 

@@ -20,6 +20,9 @@
 ///   incoming entry not yet inserted.
 ///
 /// Optional members:
+/// - `void on_access(std::size_t slot, std::size_t hash)`: called instead of on_access(slot) when
+///   present, with the key's hash, which the lookup has already computed (a policy that records
+///   frequencies of hashes then starts on them without waiting for the slot);
 /// - `void on_update(std::size_t slot)`: put() replaced the value in `slot`; defaults to on_access;
 /// - `bool expired(std::size_t slot) const`: the entry in `slot` must not be returned any more;
 ///   defaults to never;
@@ -69,6 +72,13 @@ template<typename Type, typename Key>
 struct has_on_insert_hashed<
     Type, Key,
     std::void_t<decltype(std::declval<Type &>().on_insert(std::size_t{}, std::declval<const Key &>(), std::size_t{}))>>
+    : std::true_type {};
+
+template<typename Type, typename = void>
+struct has_on_access_hashed: std::false_type {};
+
+template<typename Type>
+struct has_on_access_hashed<Type, std::void_t<decltype(std::declval<Type &>().on_access(std::size_t{}, std::size_t{}))>>
     : std::true_type {};
 
 template<typename Type, typename = void>

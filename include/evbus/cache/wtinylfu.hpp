@@ -92,8 +92,11 @@ struct wtinylfu {
         }
 
         /// @brief A hit is recorded; it refreshes the entry in its segment, or promotes it from probation.
-        void on_access(std::size_t slot) noexcept {
-            sketch_.increment(hashes_[slot]);
+        EVBUS_ALWAYS_INLINE void on_access(std::size_t slot) noexcept { on_access(slot, hashes_[slot]); }
+
+        /// @brief on_access() with the key's hash, as the cache's lookup computed it.
+        EVBUS_ALWAYS_INLINE void on_access(std::size_t slot, std::size_t hash) noexcept {
+            sketch_.increment(hash);
             count(true);
             const region at = where_[slot];
             if(at != region::probation) {
