@@ -99,7 +99,8 @@ private:
 #if defined(__GNUC__) || defined(__clang__)
     __attribute__((noinline, cold))
 #endif
-    void age_now() noexcept {
+    void
+    age_now() noexcept {
         age();
     }
 
