@@ -96,13 +96,7 @@ public:
 
 private:
     // Out of line: the hits that call increment() stay short.
-#if defined(__GNUC__) || defined(__clang__)
-    __attribute__((noinline, cold))
-#endif
-    void
-    age_now() noexcept {
-        age();
-    }
+    [[gnu::noinline, gnu::cold]] void age_now() noexcept { age(); }
 
     struct alignas(64) block {
         std::uint64_t words[8]{};
