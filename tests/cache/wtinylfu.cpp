@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 #include <evbus/cache/cache.hpp>
 #include <evbus/cache/concurrent_cache.hpp>
@@ -43,6 +44,31 @@ TEST_CASE("wtinylfu: new entries enter the window, overflow to probation, hits p
     CHECK(p.size(region::probation) == 0u);
     CHECK(c.get(2)); // a hit in the window stays in the window
     CHECK(p.size(region::window) == 1u);
+}
+
+TEST_CASE("wtinylfu: the sketch counts from when the cache first holds half its capacity", "[cache][wtinylfu]") {
+    tinylfu_cache c{10};
+    const auto &p = c.policy_state();
+    const std::size_t hash_of_1 = std::hash<int>{}(1);
+    c.put(1, 1);
+    for(int i = 0; i < 6; ++i) { // 7 recordings of key 1 while the cache fills
+        CHECK(c.get(1));
+    }
+    for(int k = 2; k <= 4; ++k) {
+        c.put(k, k);
+    }
+    CHECK(c.size() == 4u);
+    CHECK(p.sketch().frequency(hash_of_1) == 7u);
+    c.put(5, 5); // the cache holds half its capacity: what was counted is forgotten, then 5 counts
+    CHECK(p.sketch().frequency(hash_of_1) == 0u);
+    CHECK(p.sketch().frequency(std::hash<int>{}(5)) == 1u);
+    CHECK(c.get(1));
+    CHECK(p.sketch().frequency(hash_of_1) == 1u);
+    c.clear(); // does not start over: the sketch keeps its counts and keeps counting
+    for(int k = 1; k <= 5; ++k) {
+        c.put(k, k);
+    }
+    CHECK(p.sketch().frequency(hash_of_1) == 2u);
 }
 
 TEST_CASE("wtinylfu: the protected segment's overflow goes back to probation", "[cache][wtinylfu]") {
@@ -104,7 +130,7 @@ TEST_CASE("wtinylfu: hit counts on Zipf and on a loop (golden counts)", "[cache]
     // The counts pin the behaviour (with libstdc++'s identity hash of integers): a change to the policy
     // shows up here in review.
     const auto zipf = evbus_bench::zipf_trace(20000, 0.9, 200000, 7u);
-    const std::pair<std::size_t, std::uint64_t> golden_zipf[] = {{10u, 31412u}, {100u, 69372u}, {1000u, 114448u}};
+    const std::pair<std::size_t, std::uint64_t> golden_zipf[] = {{10u, 31405u}, {100u, 69243u}, {1000u, 114505u}};
     for(const auto &[capacity, hits]: golden_zipf) {
         evbus::cache<std::uint64_t, std::uint64_t, evbus::wtinylfu> cache{capacity};
         evbus::cache<std::uint64_t, std::uint64_t, evbus::lru> lru{capacity};
@@ -121,7 +147,7 @@ TEST_CASE("wtinylfu: hit counts on Zipf and on a loop (golden counts)", "[cache]
         }
     }
     tinylfu_cache looped{512};
-    CHECK(replay(looped, loop) == 100837u);
+    CHECK(replay(looped, loop) == 100833u);
     CHECK(looped.stats().hit_ratio() > 0.45);
 }
 
