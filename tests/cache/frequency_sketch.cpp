@@ -35,8 +35,11 @@ TEST_CASE("frequency_sketch: ages by halving every counter after its sample", "[
     for(int i = 0; i < 9; ++i) {
         sketch.increment(7u);
     }
+    REQUIRE(sketch.recorded() == 9u);
     sketch.age();
     CHECK(sketch.frequency(7u) == 4u); // 9 / 2
+    // Four counters at 9 were odd: 9 / 2 recordings remain, less 4 / 4 for the halves dropped.
+    CHECK(sketch.recorded() == 3u);
     sketch.clear();
     CHECK(sketch.frequency(7u) == 0u);
     CHECK(sketch.recorded() == 0u);

@@ -130,7 +130,7 @@ TEST_CASE("wtinylfu: hit counts on Zipf and on a loop (golden counts)", "[cache]
     // The counts pin the behaviour (with libstdc++'s identity hash of integers): a change to the policy
     // shows up here in review.
     const auto zipf = evbus_bench::zipf_trace(20000, 0.9, 200000, 7u);
-    const std::pair<std::size_t, std::uint64_t> golden_zipf[] = {{10u, 31405u}, {100u, 69243u}, {1000u, 114505u}};
+    const std::pair<std::size_t, std::uint64_t> golden_zipf[] = {{10u, 31475u}, {100u, 69564u}, {1000u, 114679u}};
     for(const auto &[capacity, hits]: golden_zipf) {
         evbus::cache<std::uint64_t, std::uint64_t, evbus::wtinylfu> cache{capacity};
         evbus::cache<std::uint64_t, std::uint64_t, evbus::lru> lru{capacity};
@@ -147,7 +147,7 @@ TEST_CASE("wtinylfu: hit counts on Zipf and on a loop (golden counts)", "[cache]
         }
     }
     tinylfu_cache looped{512};
-    CHECK(replay(looped, loop) == 100833u);
+    CHECK(replay(looped, loop) == 100749u);
     CHECK(looped.stats().hit_ratio() > 0.45);
 }
 

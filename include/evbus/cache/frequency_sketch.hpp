@@ -75,9 +75,13 @@ public:
                 word = (word >> 1u) & 0x7777777777777777u;
             }
         }
-        // A recording raised four counters; the halves that truncation dropped count as lost recordings.
+        // Half the recordings remain, less a quarter of the odd counters, whose halves truncation
+        // dropped: Caffeine's arithmetic, which ages a little less often than counting a quarter of
+        // them before halving would (measured on the traces of docs/cache.md: 0.005 closer to Caffeine
+        // in the worst cell, and 0.01 on small caches over looping traces).
+        const std::size_t half = recorded_ / 2u;
         const std::size_t lost = odd / 4u;
-        recorded_ = recorded_ > lost ? (recorded_ - lost) / 2u : 0u;
+        recorded_ = half > lost ? half - lost : 0u;
     }
 
     /// @brief Zeroes every counter.
