@@ -37,6 +37,10 @@ struct journal_config {
     std::size_t buffer_size = 256u * 1024u;
     /// @brief flush() (and the destructor) also call fsync(2): what was flushed survives a power loss.
     bool fsync = false;
+    /// @brief Where record timestamps come from: nanoseconds since the Unix epoch (null, the default:
+    /// std::chrono::system_clock). Called under the writer's lock, once per record: a simulated clock
+    /// makes a recorded backtest reproducible, and tests give records the times they need.
+    std::int64_t (*timestamp)() noexcept = nullptr;
 };
 
 /// @brief Counters of a journal_writer (all since it was created).
@@ -54,7 +58,7 @@ class writer_state {
 public:
     writer_state(int fd, const journal_config &config)
         : fd_{fd}, threshold_{config.buffer_size == 0u ? 1u : config.buffer_size}, fsync_{config.fsync},
-          buffer_{threshold_ + threshold_ / 2u + 256u} {}
+          timestamp_{config.timestamp ? config.timestamp : &system_now}, buffer_{threshold_ + threshold_ / 2u + 256u} {}
 
     writer_state(const writer_state &) = delete;
     writer_state &operator=(const writer_state &) = delete;
@@ -63,7 +67,7 @@ public:
     /// Writes the file header at once, so that the file is a valid (empty) journal from the start.
     void write_header() {
         std::byte header[file_header_size];
-        make_file_header(header, now());
+        make_file_header(header, timestamp_());
         std::lock_guard<std::mutex> lock{mutex_};
         buffer_.append(header, sizeof header);
         if(!write_out()) {
@@ -95,7 +99,7 @@ public:
             ++stats_.dropped; // the writer is gone; its handlers outlived it
             return;
         }
-        const std::int64_t timestamp = now();
+        const std::int64_t timestamp = timestamp_();
         type_slot &slot = types_[id - 1u];
         if(EVBUS_UNLIKELY(!slot.announced)) {
             announce(id, slot, timestamp);
@@ -167,7 +171,7 @@ private:
         std::uint64_t announced_at; // file offset of the type entry
     };
 
-    [[nodiscard]] static std::int64_t now() noexcept {
+    [[nodiscard]] static std::int64_t system_now() noexcept {
         return static_cast<std::int64_t>(
             std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
                 .count());
@@ -248,6 +252,7 @@ private:
     int fd_;
     std::size_t threshold_;
     bool fsync_;
+    std::int64_t (*timestamp_)() noexcept;
     byte_buffer buffer_;
     std::uint64_t offset_{0u}; // the file's size: the end of its last whole write
     std::uint64_t next_sequence_{1u};
