@@ -211,40 +211,40 @@ public:
         (void)detail::journal::register_type<Event>();
     }
 
-    /// @brief Publishes every whole, valid record from the current position on, in order, into bus
-    /// (bus or st_bus), as fast as possible; returns how many were published. Unknown and malformed
+    /// @brief Publishes every whole, valid record from the current position on, in order, into target
+    /// (a bus or an st_bus), as fast as possible; returns how many were published. Unknown and malformed
     /// records are counted and skipped; a torn or corrupt tail ends it (stats().corrupt_bytes).
     /// Exceptions from handlers propagate; the record that raised counts as replayed, and a later call
     /// resumes after it.
     template<typename Threading>
-    std::size_t replay(basic_bus<Threading> &bus) {
-        return replay(bus, replay_options{});
+    std::size_t replay(basic_bus<Threading> &target) {
+        return replay(target, replay_options{});
     }
 
-    /// @brief replay(bus) paced as options say (replay_options::speed: the recorded pace, scaled), and
+    /// @brief replay(target) paced as options say (replay_options::speed: the recorded pace, scaled), and
     /// stopping after replay_options::max_records.
     /// @details Record k is published at start + (t_k - t_0) / speed, where start is when the call
     /// began and t_k the record's timestamp (a timestamp below an earlier one, after an NTP step,
     /// counts as the earlier one). A late record is published at once; later ones keep their
     /// schedule (no drift, no catching up faster than the recording).
     template<typename Threading>
-    std::size_t replay(basic_bus<Threading> &bus, const replay_options &options) {
-        return replay_records(bus, options, [](std::int64_t recorded, auto &pace) { pace(recorded); });
+    std::size_t replay(basic_bus<Threading> &target, const replay_options &options) {
+        return replay_records(target, options, [](std::int64_t recorded, auto &pace) { pace(recorded); });
     }
 
-    /// @brief Replays into bus while driving scheduler in simulated time: before each record, the
+    /// @brief Replays into target while driving timers (a scheduler) in simulated time: before each record, the
     /// timers due at the record's time (replay_options::time maps it onto the scheduler's clock) fire,
     /// in deadline order, each at its own deadline.
     /// @details For each due deadline d up to the record's time t: a Clock with a static set()
-    /// (evbus::manual_clock) is moved forward to d, then scheduler.poll_until(d), then bus.dispatch()
+    /// (evbus::manual_clock) is moved forward to d, then timers.poll_until(d), then target.dispatch()
     /// (unless replay_options::dispatch is false) delivers the timer's event. Then the clock is moved
-    /// to t, the bus dispatched once more, and the record published; a handler's post_after(delay)
+    /// to t, target dispatched once more, and the record published; a handler's post_after(delay)
     /// then reads simulated time. Timers due after the last record stay pending. Pacing and
-    /// max_records are as for replay(bus, options). Scheduler is an evbus::scheduler<Clock> (any type
+    /// max_records are as for replay(target, options). Scheduler is an evbus::scheduler<Clock> (any type
     /// with its clock, time_point, poll_until(time_point) and next_deadline()).
     template<typename Threading, typename Scheduler,
              typename = std::enable_if_t<detail::journal::is_scheduler<Scheduler>::value>>
-    std::size_t replay(basic_bus<Threading> &bus, Scheduler &scheduler, const replay_options &options = {}) {
+    std::size_t replay(basic_bus<Threading> &target, Scheduler &timers, const replay_options &options = {}) {
         using clock = typename Scheduler::clock;
         using time_point = typename Scheduler::time_point;
         using duration = typename time_point::duration;
@@ -275,25 +275,25 @@ public:
                 }
             }
         };
-        return replay_records(bus, options, [&](std::int64_t recorded, auto &pace) {
+        return replay_records(target, options, [&](std::int64_t recorded, auto &pace) {
             if(origin == std::numeric_limits<std::int64_t>::min()) {
                 origin = recorded - std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now().time_since_epoch())
                                         .count();
             }
             const time_point at = to_clock(recorded);
-            for(std::optional<time_point> due = scheduler.next_deadline(); due && *due <= at;
-                due = scheduler.next_deadline()) {
+            for(std::optional<time_point> due = timers.next_deadline(); due && *due <= at;
+                due = timers.next_deadline()) {
                 pace(to_recorded(*due));
                 advance(*due);
-                scheduler.poll_until(*due);
+                timers.poll_until(*due);
                 if(options.dispatch) {
-                    bus.dispatch();
+                    target.dispatch();
                 }
             }
             pace(recorded);
             advance(at);
             if(options.dispatch) {
-                bus.dispatch();
+                target.dispatch();
             }
         });
     }
@@ -366,11 +366,11 @@ public:
     [[nodiscard]] std::size_t size() const noexcept { return size_; }
 
 private:
-    /// Reads records and publishes them into bus. Before each, before_record(t, pace) runs, with t the
+    /// Reads records and publishes them into target. Before each, before_record(t, pace) runs, with t the
     /// record's time (never below an earlier record's); pace(recorded) waits until the paced time of
     /// a recorded time (ns), and before_record calls it for the record and for what it does first.
     template<typename Threading, typename BeforeRecord>
-    std::size_t replay_records(basic_bus<Threading> &bus, const replay_options &options, BeforeRecord &&before_record) {
+    std::size_t replay_records(basic_bus<Threading> &target, const replay_options &options, BeforeRecord &&before_record) {
         EVBUS_EXPECT(options.speed >= 0.0 && std::isfinite(options.speed),
                      "evbus::journal_reader::replay: speed must be 0 (as fast as possible) or a positive, finite "
                      "factor of the recorded pace");
@@ -411,7 +411,7 @@ private:
                 Threading::concurrent ? known->deliver_multi : known->deliver_single;
             ++stats_.replayed;
             ++published;
-            if(!deliver(record.payload, record.size, &bus)) {
+            if(!deliver(record.payload, record.size, &target)) {
                 --stats_.replayed;
                 --published;
                 ++stats_.malformed;

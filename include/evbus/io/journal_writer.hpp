@@ -301,8 +301,8 @@ public:
     /// @details Any bus with `subscribe<Event>(fn, priority)` works (bus, st_bus). Event needs
     /// evbus::event_traits and a codec (trivially copyable, or evbus::codec<Event>).
     template<typename Event, typename Bus>
-    [[nodiscard]] subscription record(Bus &bus) {
-        return bus.template subscribe<Event>(recorder<Event>(), INT_MAX);
+    [[nodiscard]] subscription record(Bus &target) {
+        return target.template subscribe<Event>(recorder<Event>(), INT_MAX);
     }
 
     /// @brief record() for a channel: each Event it delivers is appended (`jw.record(ch)` names no type).
