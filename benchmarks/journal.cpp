@@ -1,5 +1,9 @@
 // Journal: recording, sustained writing and replay, each against a floor measured in the same process.
 //
+// Arguments: the first is what pairs a benchmark with its floor (1 handler; 32-byte events); the
+// second, for the journal's own, is a bit set: 1, a writer thread (else appends write on the
+// publishing thread); 2, a counter for the timestamps instead of system_clock::now() (what the clock
+// read costs). benchmarks/journal_report.py turns the JSON into the ratios of docs/benchmarks.md.
 // - record/1: publish of a 32-byte event to one handler on an evbus::bus, recorded by a
 //   journal_writer (the file in EVBUS_BENCH_DIR, /tmp by default). Floor: the same publish, then a
 //   memcpy of the event and a 24-byte header into a 256 KiB buffer (never written anywhere).
@@ -87,12 +91,26 @@ void floor_publish_memcpy(benchmark::State &state) {
 }
 BENCHMARK(floor_publish_memcpy)->Arg(1);
 
+std::int64_t counter_now = 0;
+std::int64_t counter_timestamp() noexcept { return ++counter_now; }
+
+/// The recording benchmarks' configurations: range(1) bit 0, a writer thread; bit 1, a counter
+/// instead of system_clock for the timestamps (what the clock read costs).
+evbus::journal_config bench_config(const benchmark::State &state) {
+    evbus::journal_config config;
+    config.writer_thread = (state.range(1) & 1) != 0;
+    if((state.range(1) & 2) != 0) {
+        config.timestamp = &counter_timestamp;
+    }
+    return config;
+}
+
 void journal_record(benchmark::State &state) {
     const std::string path = bench_path("record");
     {
         evbus::bus bus;
         auto s = bus.subscribe<quote>(&on_quote);
-        evbus::journal_writer jw{path};
+        evbus::journal_writer jw{path, bench_config(state)};
         auto r = jw.record<quote>(bus);
         quote q{1, 100.0, 100.5, 10};
         for(auto _: state) {
@@ -108,7 +126,7 @@ void journal_record(benchmark::State &state) {
     benchmark::DoNotOptimize(sink);
     state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(journal_record)->Arg(1);
+BENCHMARK(journal_record)->Args({1, 0})->Args({1, 1})->Args({1, 3});
 
 void floor_write(benchmark::State &state) {
     const std::string path = bench_path("raw");
@@ -160,7 +178,7 @@ void journal_write(benchmark::State &state) {
     const std::string path = bench_path("write");
     {
         evbus::st_bus bus;
-        evbus::journal_writer jw{path};
+        evbus::journal_writer jw{path, bench_config(state)};
         auto r = jw.record<quote>(bus);
         quote q{1, 100.0, 100.5, 10};
         for(auto _: state) {
@@ -176,7 +194,7 @@ void journal_write(benchmark::State &state) {
     state.SetItemsProcessed(state.iterations());
     state.SetBytesProcessed(state.iterations() * 64);
 }
-BENCHMARK(journal_write)->Arg(32);
+BENCHMARK(journal_write)->Args({32, 0})->Args({32, 1})->Args({32, 2})->Args({32, 3});
 
 /// A journal of 1M quotes, written once per process.
 const std::string &replay_file() {
