@@ -78,6 +78,7 @@ namespace detail {
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(EVBUS_CRC32C_SOFTWARE)
+/// @brief 1 where crc32c() may use the SSE 4.2 instruction (x86-64, gcc or clang), else 0.
 #    define EVBUS_CRC32C_HARDWARE 1
 
 /// The SSE 4.2 crc32 instruction (the same polynomial), 8 bytes at a time; only where the CPU has it.
@@ -108,6 +109,7 @@ crc32c_hardware(const void *data, std::size_t size, std::uint32_t crc = 0u) noex
     return available;
 }
 #else
+/// @brief 1 where crc32c() may use the SSE 4.2 instruction (x86-64, gcc or clang), else 0.
 #    define EVBUS_CRC32C_HARDWARE 0
 #endif
 

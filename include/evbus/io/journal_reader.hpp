@@ -91,8 +91,11 @@ public:
     virtual void wait_until(std::chrono::nanoseconds deadline) = 0;
 
 protected:
+    /// @brief For derived pacers.
     replay_pacer() = default;
+    /// @brief For derived pacers.
     replay_pacer(const replay_pacer &) = default;
+    /// @brief For derived pacers.
     replay_pacer &operator=(const replay_pacer &) = default;
 };
 
