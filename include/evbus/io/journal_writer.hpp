@@ -227,7 +227,8 @@ private:
         slot.announced_at = offset_ + (in_flight_ ? spare_.size() : 0u) + begin; // where it lands in the file
     }
 
-    /// Fills in the frame header of the frame that starts at begin, pads it, and checksums it.
+    /// Fills in the frame header of the frame that starts at begin, pads it, and checksums it (with a
+    /// writer thread, that thread checksums it before writing).
     void seal(std::size_t begin, std::uint32_t type, std::uint64_t sequence, std::int64_t timestamp) {
         const std::size_t length = buffer_.size() - begin;
         const std::size_t padding = padded(length) - length;
