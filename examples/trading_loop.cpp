@@ -11,7 +11,17 @@
 // program as a test) behaves the same on a slow machine as on a fast one. Prints ticks/s, queue
 // depth and the cache hit ratio each second, then checks that every tick was delivered, every order
 // filled and every timeout either cancelled by its fill or delivered.
-// Usage: trading_loop [seconds] [ticks_per_second]   (default 2 s at 50000 ticks/s; 0 = as fast as possible)
+//
+// Record and backtest: the session is recorded (evbus::journal_writer) as the strategy saw it: every
+// tick, fill and order timeout the market bus delivered, in delivery order. After the live run, a
+// backtest replays the journal (evbus::journal_reader) through the same strategy, wired the same
+// way, on one thread and without the feed, the exchange or the timers, and checks that the strategy
+// ends in the same state: positions, counts, the orders it waits for. Timeouts are replayed from the
+// journal rather than fired again, since when a timeout was delivered between the ticks depended on
+// the live threads. `trading_loop --backtest FILE` replays a kept journal alone.
+// Usage: trading_loop [seconds] [ticks_per_second] [journal]   (default 2 s at 50000 ticks/s; 0 = as
+//        fast as possible; the journal goes to a temporary file unless a path is given)
+//        trading_loop --backtest journal
 
 #include <evbus/evbus.hpp>
 #include <evbus/fmt.hpp>
@@ -27,7 +37,9 @@
 #include <cstdlib>
 #include <functional>
 #include <random>
+#include <string>
 #include <thread>
+#include <unistd.h>
 
 using steady = std::chrono::steady_clock;
 
@@ -63,6 +75,23 @@ struct fair_value_query {
     using result_type = double;
 };
 
+// The stable names the journal knows the events by.
+template<>
+struct evbus::event_traits<tick> {
+    static constexpr std::string_view name = "trading_loop.tick";
+    static constexpr std::uint32_t version = 1;
+};
+template<>
+struct evbus::event_traits<fill> {
+    static constexpr std::string_view name = "trading_loop.fill";
+    static constexpr std::uint32_t version = 1;
+};
+template<>
+struct evbus::event_traits<order_timeout> {
+    static constexpr std::string_view name = "trading_loop.order_timeout";
+    static constexpr std::uint32_t version = 1;
+};
+
 // Recent prices per symbol; updated by a tick handler and read by the model, both on the main thread.
 struct book {
     std::array<std::array<double, history>, symbols> prices{};
@@ -77,6 +106,28 @@ struct book {
         }
         return sum / weights;
     }
+};
+
+// The fair-value responder: evbus::memoize over a TTL cache, answering from the book.
+auto make_fair_value(const book &prices) {
+    return evbus::memoize(
+        evbus::cache<int, double, evbus::ttl<>>{symbols, std::chrono::milliseconds{20}},
+        [&prices](const fair_value_query &q) { return prices.fair_value(q.symbol); },
+        [](const fair_value_query &q) { return q.symbol; });
+}
+
+// What the strategy's side of the market bus needs, wired the same way live and in a backtest: the
+// book and the fair-value responder. Handlers of a tick, in order: the eviction, the book (priority
+// 100), the strategy, the eviction again (evict_on runs before and after every other handler:
+// docs/queries.md).
+struct desk {
+    explicit desk(evbus::bus &market)
+        : responder{market.respond<fair_value_query>(std::ref(fair_value))},
+          invalidate{evbus::evict_on<tick>(market, fair_value.cache(), [](const tick &t) { return t.symbol; })},
+          book_updates{market.subscribe<tick>([this](const tick &t) { prices.on(t); }, 100)} {}
+    book prices;
+    decltype(make_fair_value(prices)) fair_value = make_fair_value(prices);
+    evbus::subscription responder, invalidate, book_updates;
 };
 
 // Pairs trading: buy a symbol that is cheap against its fair value relative to its partner, sell a
@@ -177,9 +228,55 @@ void market_data(evbus::bus &bus, double seconds, double rate, std::atomic<bool>
     done.store(true, std::memory_order_release);
 }
 
-constexpr const char *usage = "usage: trading_loop [seconds] [ticks_per_second]\n"
+// What the strategy ends a session with; a backtest of the session's journal must end the same.
+struct strategy_state {
+    std::array<int, symbols> position{};
+    std::array<std::uint64_t, symbols> working{};
+    std::uint64_t ticks = 0, orders = 0, fills = 0, late_fills = 0, timeouts = 0, stale_timeouts = 0;
+    bool operator==(const strategy_state &o) const {
+        return position == o.position && working == o.working && ticks == o.ticks && orders == o.orders &&
+               fills == o.fills && late_fills == o.late_fills && timeouts == o.timeouts &&
+               stale_timeouts == o.stale_timeouts;
+    }
+};
+
+strategy_state state_of(const strategy &s) {
+    return strategy_state{s.position, s.working, s.ticks, s.orders, s.fills, s.late_fills, s.timeouts, s.stale_timeouts};
+}
+
+void print_state(const char *what, const strategy_state &st) {
+    fmt::print("{}: {} ticks, {} orders, {} fills ({} late), {} timeouts ({} stale); positions", what, st.ticks,
+               st.orders, st.fills, st.late_fills, st.timeouts, st.stale_timeouts);
+    for(const int p: st.position) {
+        fmt::print(" {}", p);
+    }
+    fmt::print("\n");
+}
+
+// Replays a recorded session through the strategy, wired as live (the same desk), on this thread. The
+// orders it sends go to an execution bus that nobody dispatches: the fills come from the journal, as
+// do the timeouts; the strategy's own timers are never polled. False if the journal is damaged.
+bool backtest(const std::string &path, strategy_state &out) {
+    evbus::bus market;
+    evbus::bus exec;
+    desk side{market};
+    market_clock::reset();
+    evbus::scheduler<market_clock> timers{market};
+    strategy strat{market, exec, side.prices, timers};
+    evbus::journal_reader journal{path};
+    const std::size_t replayed = journal.replay(market);
+    const evbus::journal_reader_stats &st = journal.stats();
+    fmt::print("backtest   : {} events replayed from {} ({} unknown, {} malformed, {} corrupt bytes)\n", replayed,
+               path, st.unknown, st.malformed, st.corrupt_bytes);
+    out = state_of(strat);
+    return st.corrupt_bytes == 0u && st.unknown == 0u && st.malformed == 0u && exec.stats().posted == strat.orders;
+}
+
+constexpr const char *usage = "usage: trading_loop [seconds] [ticks_per_second] [journal]\n"
+                              "       trading_loop --backtest journal\n"
                               "  seconds:          run time, 0.001 to 600, fractions allowed (default 2)\n"
-                              "  ticks_per_second: 0 (as fast as possible) to 1e7 (default 50000)\n";
+                              "  ticks_per_second: 0 (as fast as possible) to 1e7 (default 50000)\n"
+                              "  journal:          where the session is recorded (default: a temporary file)\n";
 
 // Reads argv[i], when given, into out; false (after saying why) unless it is a number in [min, max].
 bool parse_arg(int argc, char **argv, int i, const char *name, double min, double max, double &out) {
@@ -198,7 +295,17 @@ bool parse_arg(int argc, char **argv, int i, const char *name, double min, doubl
 
 int main(int argc, char **argv) {
     double seconds = 2.0, rate = 50000.0;
-    if(argc > 3) {
+    if(argc > 1 && std::string{argv[1]} == "--backtest") {
+        if(argc != 3) {
+            std::fprintf(stderr, "trading_loop: --backtest takes one journal\n%s", usage);
+            return 2;
+        }
+        strategy_state replayed;
+        const bool whole = backtest(argv[2], replayed);
+        print_state("backtest", replayed);
+        return whole ? 0 : 1;
+    }
+    if(argc > 4) {
         std::fprintf(stderr, "trading_loop: too many arguments\n%s", usage);
         return 2;
     }
@@ -206,6 +313,9 @@ int main(int argc, char **argv) {
        !parse_arg(argc, argv, 2, "ticks_per_second", 0.0, 1e7, rate)) {
         return 2;
     }
+    const bool keep_journal = argc > 3;
+    const std::string journal_path =
+        keep_journal ? std::string{argv[3]} : "/tmp/trading_loop_" + std::to_string(::getpid()) + ".evj";
 
     evbus::bus_config config;
     config.capacity = 4096;
@@ -213,17 +323,13 @@ int main(int argc, char **argv) {
     evbus::bus market{config};
     evbus::bus exec; // unbounded: the strategy never waits on the exchange
 
-    book prices;
-    auto fair_value = evbus::memoize(
-        evbus::cache<int, double, evbus::ttl<>>{symbols, std::chrono::milliseconds{20}},
-        [&prices](const fair_value_query &q) { return prices.fair_value(q.symbol); },
-        [](const fair_value_query &q) { return q.symbol; });
-    const evbus::subscription responder = market.respond<fair_value_query>(std::ref(fair_value));
-    // Handlers of a tick, in order: the eviction, the book (priority 100), the strategy, the eviction again
-    // (evict_on runs before and after every other handler: docs/queries.md).
-    const evbus::subscription invalidate =
-        evbus::evict_on<tick>(market, fair_value.cache(), [](const tick &t) { return t.symbol; });
-    const evbus::subscription record = market.subscribe<tick>([&prices](const tick &t) { prices.on(t); }, 100);
+    desk side{market};
+    const book &prices = side.prices;
+    auto &fair_value = side.fair_value;
+    // The session as the strategy sees it: what the market bus delivers, recorded before any handler.
+    evbus::journal_writer journal{journal_path};
+    const evbus::subscription recorded[] = {journal.record<tick>(market), journal.record<fill>(market),
+                                            journal.record<order_timeout>(market)};
     market_clock::reset();
     evbus::scheduler<market_clock> timers{market}; // order timeouts are posted to the strategy's bus
     strategy strat{market, exec, prices, timers};
@@ -301,5 +407,26 @@ int main(int argc, char **argv) {
         return 1;
     }
     fmt::print("OK: every tick delivered, every order filled, every timeout cancelled or delivered\n");
+
+    // Backtest: the recorded session, replayed through the same strategy, must end in the same state.
+    if(!journal.try_flush()) {
+        fmt::print(stderr, "FAILED: the journal could not be written: {} write errors\n", journal.stats().write_errors);
+        return 1;
+    }
+    const evbus::journal_writer_stats journal_stats = journal.stats();
+    fmt::print("journal    : {} events, {} bytes in {}\n", journal_stats.records, journal_stats.bytes, journal_path);
+    const strategy_state live = state_of(strat);
+    strategy_state replayed;
+    const bool whole = backtest(journal_path, replayed);
+    if(!keep_journal) {
+        std::remove(journal_path.c_str());
+    }
+    print_state("live    ", live);
+    print_state("backtest", replayed);
+    if(!whole || !(replayed == live) || journal_stats.records != market_stats.delivered) {
+        fmt::print(stderr, "FAILED: the backtest did not end in the live session's state\n");
+        return 1;
+    }
+    fmt::print("OK: the backtest of the recorded session ends in the live session's state\n");
     return 0;
 }

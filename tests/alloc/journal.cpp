@@ -28,11 +28,14 @@ struct evbus::event_traits<quote> {
 
 TEMPLATE_TEST_CASE("recording and replaying allocate nothing in steady state", "[alloc][journal]", evbus::bus,
                    evbus::st_bus) {
+    const bool writer_thread = GENERATE(false, true); // appends hand full buffers to a thread of its own
+    CAPTURE(writer_thread);
     const std::string path = "/tmp/evbus_alloc_journal_" + std::to_string(::getpid()) + ".evj";
     {
         TestType bus;
         evbus::journal_config config;
         config.buffer_size = 4096; // many writes to the file during the loop
+        config.writer_thread = writer_thread;
         evbus::journal_writer jw{path, config};
         auto r = jw.template record<quote>(bus);
         bus.publish(quote{0, 1.0, 2.0}); // warm up: the type entry

@@ -46,3 +46,25 @@ TEST_CASE("crc32c agrees with the bitwise definition at every length and alignme
                 evbus::crc32c(data.data(), 64u));
     }
 }
+
+TEST_CASE("the software and the hardware crc32c agree with the definition", "[io][crc32c]") {
+    std::vector<unsigned char> data(200);
+    std::uint32_t x = 777u;
+    for(auto &c: data) {
+        x = x * 1103515245u + 12345u;
+        c = static_cast<unsigned char>(x >> 16);
+    }
+    for(std::size_t offset = 0; offset < 8u; ++offset) {
+        for(std::size_t n = 0; n + offset <= data.size(); n += 3u) {
+            const std::uint32_t expected = crc32c_bitwise(data.data() + offset, n);
+            REQUIRE(evbus::detail::crc32c_software(data.data() + offset, n) == expected);
+#if EVBUS_CRC32C_HARDWARE
+            if(evbus::detail::crc32c_hardware_available()) {
+                REQUIRE(evbus::detail::crc32c_hardware(data.data() + offset, n) == expected);
+                const std::uint32_t head = evbus::detail::crc32c_hardware(data.data() + offset, n / 2u);
+                REQUIRE(evbus::detail::crc32c_hardware(data.data() + offset + n / 2u, n - n / 2u, head) == expected);
+            }
+#endif
+        }
+    }
+}

@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <sys/resource.h>
@@ -178,7 +179,7 @@ TEST_CASE("a device that is full fails the header write with an io_error", "[io]
 
 namespace {
 // Runs in a child process under a 8 KiB file size limit; returns 0 when every check holds.
-int record_past_the_size_limit(const char *path) {
+int record_past_the_size_limit(const char *path, bool writer_thread) {
     std::signal(SIGXFSZ, SIG_IGN); // write(2) then fails with EFBIG instead of killing the process
     rlimit limit{8192, 8192};
     if(::setrlimit(RLIMIT_FSIZE, &limit) != 0) {
@@ -187,6 +188,7 @@ int record_past_the_size_limit(const char *path) {
     evbus::bus bus;
     evbus::journal_config config;
     config.buffer_size = 1024;
+    config.writer_thread = writer_thread;
     evbus::journal_writer jw{path, config};
     auto r = jw.record<tick>(bus);
     int delivered = 0;
@@ -229,14 +231,86 @@ int record_past_the_size_limit(const char *path) {
 
 TEST_CASE("a failed write (file size limit) is counted and reported, and the bus keeps delivering",
           "[io][journal_writer]") {
+    const bool writer_thread = GENERATE(false, true);
+    CAPTURE(writer_thread);
     temp_file file{"writer_fsize"};
     const pid_t child = ::fork();
     REQUIRE(child >= 0);
     if(child == 0) {
-        ::_exit(record_past_the_size_limit(file.c_str()));
+        ::_exit(record_past_the_size_limit(file.c_str(), writer_thread));
     }
     int status = 0;
     REQUIRE(::waitpid(child, &status, 0) == child);
     REQUIRE(WIFEXITED(status));
     REQUIRE(WEXITSTATUS(status) == 0);
+}
+
+TEST_CASE("with a writer thread, appends from several threads all reach the file, in sequence order",
+          "[io][journal_writer]") {
+    temp_file file{"writer_thread"};
+    constexpr int threads = 4;
+    constexpr int per_thread = 5000;
+    {
+        evbus::bus bus;
+        evbus::journal_config config;
+        config.buffer_size = 4096; // many buffers handed to the writer thread
+        config.writer_thread = true;
+        evbus::journal_writer jw{file.path(), config};
+        auto r = jw.record<tick>(bus);
+        std::vector<std::thread> producers;
+        for(int t = 0; t < threads; ++t) {
+            producers.emplace_back([&bus, t] {
+                for(int i = 0; i < per_thread; ++i) {
+                    bus.publish(tick{t * per_thread + i, 0.25});
+                }
+            });
+        }
+        for(auto &p: producers) {
+            p.join();
+        }
+        jw.flush(); // everything appended is in the file once flush returns
+        const evbus::journal_writer_stats st = jw.stats();
+        REQUIRE(st.records == threads * per_thread);
+        REQUIRE(st.write_errors == 0u);
+        REQUIRE(st.bytes == 32u + 64u + threads * per_thread * 48u);
+        REQUIRE(journal_test::read_all(file.path()).size() == st.bytes);
+        bus.publish(tick{-1, 0.0}); // left to the destructor
+    }
+    evbus::journal_reader jr{file.path()};
+    evbus::st_bus bus;
+    long long sum = 0;
+    std::vector<int> last(threads, -1); // each producer's ticks keep their order
+    bool ordered = true;
+    auto s = bus.subscribe<tick>([&](const tick &t) {
+        sum += t.id;
+        if(t.id >= 0) {
+            const int producer = t.id / per_thread;
+            ordered = ordered && t.id > last[static_cast<std::size_t>(producer)];
+            last[static_cast<std::size_t>(producer)] = t.id;
+        }
+    });
+    REQUIRE(jr.replay(bus) == threads * per_thread + 1u);
+    REQUIRE(jr.stats().corrupt_bytes == 0u);
+    REQUIRE(ordered);
+    const long long n = threads * per_thread;
+    REQUIRE(sum == n * (n - 1) / 2 - 1);
+}
+
+TEST_CASE("with a writer thread, flush waits for a buffer already handed over", "[io][journal_writer]") {
+    temp_file file{"writer_thread_flush"};
+    evbus::st_bus bus;
+    evbus::journal_config config;
+    config.buffer_size = 64; // every record fills the buffer: each append hands one over
+    config.writer_thread = true;
+    config.fsync = true;
+    evbus::journal_writer jw{file.path(), config};
+    auto r = jw.record<tick>(bus);
+    for(int i = 0; i < 100; ++i) {
+        bus.publish(tick{i, 1.0});
+    }
+    REQUIRE(jw.try_flush());
+    REQUIRE(jw.stats().bytes == 32u + 64u + 100u * 48u);
+    evbus::journal_reader jr{file.path()};
+    evbus::st_bus replay;
+    REQUIRE(jr.replay(replay) == 100u);
 }

@@ -4,12 +4,20 @@
 /// @file
 /// @brief evbus::journal_reader: validates a journal file, replays it into a bus, iterates its records.
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <fcntl.h>
@@ -45,6 +53,103 @@ struct journal_record {
     const std::byte *payload = nullptr; ///< the encoded event (valid while the reader lives)
     std::size_t size = 0u;              ///< payload bytes
 };
+
+/// @brief One entry of a journal's type table, as journal_reader::types() gives it to tools.
+struct journal_type {
+    std::uint32_t id = 0u;      ///< the type id records carry (1, 2, ...); 0: an id the file never announced
+    std::string_view name;      ///< event_traits<E>::name of the writer's build
+    std::uint32_t version = 0u; ///< event_traits<E>::version of the writer's build
+    std::uint32_t size = 0u;    ///< sizeof(E) for an event carried as its bytes, 0 for one with a codec
+    bool codec = false;         ///< true: payloads are what evbus::codec<E>::encode wrote
+    bool known = false;         ///< true: this build knows the type (name, version, encoding, size) and replays it
+};
+
+/// @brief Where journal_reader::replay() with a scheduler puts the records on the scheduler's clock.
+enum class replay_time {
+    /// @brief Clock's epoch is the journal's creation (journal_reader::created()): a record appended
+    /// 3 s after the writer was made is at `Clock::time_point{} + 3s`. The default, for
+    /// evbus::manual_clock, which starts at its epoch: simulated time reads the time into the session.
+    since_created,
+    /// @brief Clock's epoch is the Unix epoch: the recorded system_clock time itself (for a
+    /// manual_clock meant to read wall-clock time, or std::chrono::system_clock).
+    unix_epoch,
+    /// @brief The first record of each replay() call is at Clock::now() when the call starts; the
+    /// others keep their recorded distance from it (for a clock replay cannot set, such as steady_clock).
+    from_now,
+};
+
+/// @brief What paced replay reads the time with and waits with (journal_replay_options::pacer).
+/// @details The default (a null pacer) is std::chrono::steady_clock and std::this_thread::sleep_until. Tests
+/// inject a pacer whose time moves only when it waits; an application can wait on something else meanwhile.
+class replay_pacer {
+public:
+    /// @brief Destroys the pacer.
+    virtual ~replay_pacer() = default;
+    /// @brief The time now, on a steady clock of the pacer's choosing (nanoseconds since any fixed origin).
+    virtual std::chrono::nanoseconds now() = 0;
+    /// @brief Returns once now() has reached deadline (on the same clock).
+    virtual void wait_until(std::chrono::nanoseconds deadline) = 0;
+
+protected:
+    /// @brief For derived pacers.
+    replay_pacer() = default;
+    /// @brief For derived pacers.
+    replay_pacer(const replay_pacer &) = default;
+    /// @brief For derived pacers.
+    replay_pacer &operator=(const replay_pacer &) = default;
+};
+
+/// @brief How journal_reader::replay() paces the records and drives a scheduler.
+struct replay_options {
+    /// @brief 0 (the default): as fast as possible. Otherwise the recorded pace scaled by speed: 1 is the
+    /// recorded pace, 2 twice as fast, 0.5 half as fast. Negative, infinite or NaN: errc::invalid_argument.
+    double speed = 0.0;
+    /// @brief replay() returns after publishing this many records (a later call resumes after them).
+    std::uint64_t max_records = std::numeric_limits<std::uint64_t>::max();
+    /// @brief With a scheduler: where records are on its clock.
+    replay_time time = replay_time::since_created;
+    /// @brief With a scheduler: dispatch the bus after each poll and before each record, so that the timers'
+    /// events (and what handlers posted) are delivered before the next record, as in a live loop.
+    bool dispatch = true;
+    /// @brief Paced replay's clock and sleep (null: steady_clock and std::this_thread::sleep_until).
+    replay_pacer *pacer = nullptr;
+};
+
+namespace detail::journal {
+
+/// A Clock that replay can move forward: a static set(time_point), as evbus::manual_clock has.
+template<typename Clock, typename = void>
+struct settable_clock: std::false_type {};
+
+template<typename Clock>
+struct settable_clock<Clock, std::void_t<decltype(Clock::set(std::declval<typename Clock::time_point>()))>>
+    : std::true_type {};
+
+/// What replay needs of a scheduler: its clock, poll_until(time_point) and next_deadline().
+template<typename Scheduler, typename = void>
+struct is_scheduler: std::false_type {};
+
+template<typename Scheduler>
+struct is_scheduler<Scheduler, std::void_t<typename Scheduler::clock, typename Scheduler::time_point,
+                                           decltype(std::declval<Scheduler &>().poll_until(
+                                               std::declval<typename Scheduler::time_point>())),
+                                           decltype(std::declval<const Scheduler &>().next_deadline())>>
+    : std::true_type {};
+
+/// The default pacer: steady_clock and a sleep.
+class steady_pacer final: public replay_pacer {
+public:
+    std::chrono::nanoseconds now() override {
+        return std::chrono::duration_cast<std::chrono::nanoseconds>(
+            std::chrono::steady_clock::now().time_since_epoch());
+    }
+    void wait_until(std::chrono::nanoseconds deadline) override {
+        std::this_thread::sleep_until(std::chrono::steady_clock::time_point{
+            std::chrono::duration_cast<std::chrono::steady_clock::duration>(deadline)});
+    }
+};
+
+} // namespace detail::journal
 
 /// @brief Reads a journal: `jr.replay(bus)` publishes its events, `next()` walks its records.
 /// @details The header is checked at construction: a file that is not a journal, of another byte order,
@@ -109,31 +214,91 @@ public:
         (void)detail::journal::register_type<Event>();
     }
 
-    /// @brief Publishes every whole, valid record from the current position on, in order, into bus
-    /// (bus or st_bus); returns how many were published. Unknown and malformed records are counted
-    /// and skipped; a torn or corrupt tail ends it (stats().corrupt_bytes). Exceptions from handlers
-    /// propagate; the record that raised counts as replayed, and a later call resumes after it.
+    /// @brief Publishes every whole, valid record from the current position on, in order, into target
+    /// (a bus or an st_bus), as fast as possible; returns how many were published. Unknown and malformed
+    /// records are counted and skipped; a torn or corrupt tail ends it (stats().corrupt_bytes).
+    /// Exceptions from handlers propagate; the record that raised counts as replayed, and a later call
+    /// resumes after it.
     template<typename Threading>
-    std::size_t replay(basic_bus<Threading> &bus) {
-        std::size_t published = 0u;
-        journal_record record;
-        while(next(record)) {
-            const detail::journal::known_type *known = types_[current_type_ - 1u].known;
-            if(!known) {
-                ++stats_.unknown;
-                continue;
-            }
-            const detail::journal::deliver_fn deliver =
-                Threading::concurrent ? known->deliver_multi : known->deliver_single;
-            ++stats_.replayed;
-            ++published;
-            if(!deliver(record.payload, record.size, &bus)) {
-                --stats_.replayed;
-                --published;
-                ++stats_.malformed;
-            }
+    std::size_t replay(basic_bus<Threading> &target) {
+        return replay(target, replay_options{});
+    }
+
+    /// @brief replay(target) paced as options say (replay_options::speed: the recorded pace, scaled), and
+    /// stopping after replay_options::max_records.
+    /// @details Record k is published at start + (t_k - t_0) / speed, where start is when the call
+    /// began and t_k the record's timestamp (a timestamp below an earlier one, after an NTP step,
+    /// counts as the earlier one). A late record is published at once; later ones keep their
+    /// schedule (no drift, no catching up faster than the recording).
+    template<typename Threading>
+    std::size_t replay(basic_bus<Threading> &target, const replay_options &options) {
+        return replay_records(target, options, [](std::int64_t recorded, auto &pace) { pace(recorded); });
+    }
+
+    /// @brief Replays into target while driving timers (a scheduler) in simulated time: before each record, the
+    /// timers due at the record's time (replay_options::time maps it onto the scheduler's clock) fire,
+    /// in deadline order, each at its own deadline.
+    /// @details For each due deadline d up to the record's time t: a Clock with a static set()
+    /// (evbus::manual_clock) is moved forward to d, then timers.poll_until(d), then target.dispatch()
+    /// (unless replay_options::dispatch is false) delivers the timer's event. Then the clock is moved
+    /// to t, target dispatched once more, and the record published; a handler's post_after(delay)
+    /// then reads simulated time. Timers due after the last record stay pending. Pacing and
+    /// max_records are as for replay(target, options). Scheduler is an evbus::scheduler<Clock> (any type
+    /// with its clock, time_point, poll_until(time_point) and next_deadline()).
+    template<typename Threading, typename Scheduler,
+             typename = std::enable_if_t<detail::journal::is_scheduler<Scheduler>::value>>
+    std::size_t replay(basic_bus<Threading> &target, Scheduler &timers, const replay_options &options = {}) {
+        using clock = typename Scheduler::clock;
+        using time_point = typename Scheduler::time_point;
+        using duration = typename time_point::duration;
+        std::int64_t origin = 0; // the recorded time (ns) at Clock's epoch
+        switch(options.time) {
+        case replay_time::since_created:
+            origin = created_;
+            break;
+        case replay_time::unix_epoch:
+            break;
+        case replay_time::from_now:
+            origin = std::numeric_limits<std::int64_t>::min(); // set by the first record
+            break;
         }
-        return published;
+        const auto to_clock = [&origin](std::int64_t recorded) {
+            const std::int64_t since = recorded > origin ? recorded - origin : 0;
+            return time_point{std::chrono::duration_cast<duration>(std::chrono::nanoseconds{since})};
+        };
+        const auto to_recorded = [&origin](time_point at) {
+            return origin + std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count();
+        };
+        time_point reached = time_point::min();
+        const auto advance = [&reached](time_point to) {
+            reached = std::max(reached, to);
+            if constexpr(detail::journal::settable_clock<clock>::value) {
+                if(clock::now() < reached) {
+                    clock::set(reached);
+                }
+            }
+        };
+        return replay_records(target, options, [&](std::int64_t recorded, auto &pace) {
+            if(origin == std::numeric_limits<std::int64_t>::min()) {
+                origin = recorded - std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now().time_since_epoch())
+                                        .count();
+            }
+            const time_point at = to_clock(recorded);
+            for(std::optional<time_point> due = timers.next_deadline(); due && *due <= at;
+                due = timers.next_deadline()) {
+                pace(to_recorded(*due));
+                advance(*due);
+                timers.poll_until(*due);
+                if(options.dispatch) {
+                    target.dispatch();
+                }
+            }
+            pace(recorded);
+            advance(at);
+            if(options.dispatch) {
+                target.dispatch();
+            }
+        });
     }
 
     /// @brief The next whole, valid event record (type-table entries are read on the way); false at the
@@ -168,7 +333,7 @@ public:
                 at_ += padded_length;
                 continue;
             }
-            if(type > types_.size() || !types_[type - 1u].present || sequence <= last_sequence_ ||
+            if(type > types_.size() || types_[type - 1u].id == 0u || sequence <= last_sequence_ ||
                (types_[type - 1u].size != 0u && types_[type - 1u].size != size)) {
                 return stop();
             }
@@ -176,7 +341,7 @@ public:
             last_sequence_ = sequence;
             current_type_ = type;
             ++stats_.records;
-            const file_type &ft = types_[type - 1u];
+            const journal_type &ft = types_[type - 1u];
             out.sequence = sequence;
             out.timestamp = j::load<std::int64_t>(frame + j::at_timestamp);
             out.type_name = ft.name;
@@ -197,15 +362,66 @@ public:
     /// @brief When the file was created: system_clock nanoseconds since the Unix epoch.
     [[nodiscard]] std::int64_t created() const noexcept { return created_; }
 
+    /// @brief The type table read so far, indexed by id - 1 (an entry whose id is 0 was never announced).
+    [[nodiscard]] const std::vector<journal_type> &types() const noexcept { return types_; }
+
+    /// @brief The journal's size in bytes (where reading stopped: size() - stats().corrupt_bytes).
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
+
 private:
-    /// A type-table entry of the file, and what this build knows of it (null: unknown).
-    struct file_type {
-        std::string_view name;
-        std::uint32_t version;
-        std::uint32_t size;
-        const detail::journal::known_type *known;
-        bool present; // false: an id not announced (yet)
-    };
+    /// Reads records and publishes them into target. Before each, before_record(t, pace) runs, with t the
+    /// record's time (never below an earlier record's); pace(recorded) waits until the paced time of
+    /// a recorded time (ns), and before_record calls it for the record and for what it does first.
+    template<typename Threading, typename BeforeRecord>
+    std::size_t replay_records(basic_bus<Threading> &target, const replay_options &options, BeforeRecord &&before_record) {
+        EVBUS_EXPECT(options.speed >= 0.0 && std::isfinite(options.speed),
+                     "evbus::journal_reader::replay: speed must be 0 (as fast as possible) or a positive, finite "
+                     "factor of the recorded pace");
+        detail::journal::steady_pacer steady;
+        replay_pacer &pacer = options.pacer ? *options.pacer : steady;
+        const bool paced = options.speed > 0.0;
+        bool started = false;
+        std::chrono::nanoseconds start{0};
+        std::int64_t first = 0;
+        const auto pace = [&](std::int64_t recorded) {
+            if(!paced) {
+                return;
+            }
+            const double offset = static_cast<double>(recorded - first) / options.speed;
+            const std::chrono::nanoseconds due =
+                start + std::chrono::nanoseconds{static_cast<std::int64_t>(std::min(offset, 9.0e18))};
+            if(pacer.now() < due) {
+                pacer.wait_until(due);
+            }
+        };
+        std::int64_t latest = std::numeric_limits<std::int64_t>::min();
+        std::size_t published = 0u;
+        journal_record record;
+        while(published < options.max_records && next(record)) {
+            const detail::journal::known_type *known = known_[current_type_ - 1u];
+            if(!known) {
+                ++stats_.unknown;
+                continue;
+            }
+            latest = std::max(latest, record.timestamp); // time never goes back in a replay
+            if(paced && !started) {
+                started = true;
+                start = pacer.now();
+                first = latest;
+            }
+            before_record(latest, pace);
+            const detail::journal::deliver_fn deliver =
+                Threading::concurrent ? known->deliver_multi : known->deliver_single;
+            ++stats_.replayed;
+            ++published;
+            if(!deliver(record.payload, record.size, &target)) {
+                --stats_.replayed;
+                --published;
+                ++stats_.malformed;
+            }
+        }
+        return published;
+    }
 
     [[noreturn]] EVBUS_COLD static void raise_os(const std::string &what, int error_number) {
         detail::journal::raise_io(what, error_number);
@@ -253,7 +469,7 @@ private:
         const std::uint32_t fixed_size = fields[2];
         const std::uint32_t encoding = fields[3];
         const std::uint32_t name_length = fields[4];
-        if(id == 0u || id > j::max_types || (id <= types_.size() && types_[id - 1u].present) || name_length == 0u ||
+        if(id == 0u || id > j::max_types || (id <= types_.size() && types_[id - 1u].id != 0u) || name_length == 0u ||
            name_length > j::max_name_length || name_length != size - j::type_entry_fixed ||
            encoding > j::encoding_codec || (encoding == j::encoding_codec) != (fixed_size == 0u)) {
             return false;
@@ -266,7 +482,9 @@ private:
         if(types_.size() < id) {
             types_.resize(id);
         }
-        types_[id - 1u] = file_type{name, version, fixed_size, known, true};
+        known_.resize(types_.size());
+        types_[id - 1u] = journal_type{id, name, version, fixed_size, encoding == j::encoding_codec, known != nullptr};
+        known_[id - 1u] = known;
         ++stats_.types;
         return true;
     }
@@ -293,7 +511,8 @@ private:
     std::int64_t created_{0};
     std::uint64_t last_sequence_{0u};
     std::uint32_t current_type_{0u};
-    std::vector<file_type> types_;
+    std::vector<journal_type> types_;
+    std::vector<const detail::journal::known_type *> known_; // parallel to types_: null, unknown
     journal_reader_stats stats_{};
 };
 

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <chrono>
 #include <climits>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -14,6 +15,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -37,6 +39,14 @@ struct journal_config {
     std::size_t buffer_size = 256u * 1024u;
     /// @brief flush() (and the destructor) also call fsync(2): what was flushed survives a power loss.
     bool fsync = false;
+    /// @brief Where record timestamps come from: nanoseconds since the Unix epoch (null, the default:
+    /// std::chrono::system_clock). Called under the writer's lock, once per record: a simulated clock
+    /// makes a recorded backtest reproducible, and tests give records the times they need.
+    std::int64_t (*timestamp)() noexcept = nullptr;
+    /// @brief Writes on a thread of the writer's own: a full buffer is handed to it and appends go on
+    /// into a second buffer meanwhile, and the CRC-32C of each frame is computed there too. An append
+    /// then waits only when the thread is still writing the previous buffer (the disk is behind).
+    bool writer_thread = false;
 };
 
 /// @brief Counters of a journal_writer (all since it was created).
@@ -54,16 +64,23 @@ class writer_state {
 public:
     writer_state(int fd, const journal_config &config)
         : fd_{fd}, threshold_{config.buffer_size == 0u ? 1u : config.buffer_size}, fsync_{config.fsync},
-          buffer_{threshold_ + threshold_ / 2u + 256u} {}
+          timestamp_{config.timestamp ? config.timestamp : &system_now}, buffer_{threshold_ + threshold_ / 2u + 256u} {}
 
     writer_state(const writer_state &) = delete;
     writer_state &operator=(const writer_state &) = delete;
     ~writer_state() { close(); }
 
+    /// Starts the writer thread (journal_config::writer_thread), after the header is written.
+    void start_thread() {
+        spare_ = byte_buffer{buffer_.capacity()};
+        threaded_ = true;
+        thread_ = std::thread{[this] { run(); }};
+    }
+
     /// Writes the file header at once, so that the file is a valid (empty) journal from the start.
     void write_header() {
         std::byte header[file_header_size];
-        make_file_header(header, now());
+        make_file_header(header, timestamp_());
         std::lock_guard<std::mutex> lock{mutex_};
         buffer_.append(header, sizeof header);
         if(!write_out()) {
@@ -90,12 +107,12 @@ public:
     /// raises for a failed write: that is counted, and flush() reports it.
     template<typename Event>
     void append(std::uint32_t id, const Event &event) {
-        std::lock_guard<std::mutex> lock{mutex_};
-        if(EVBUS_UNLIKELY(fd_ < 0)) {
-            ++stats_.dropped; // the writer is gone; its handlers outlived it
+        std::unique_lock<std::mutex> lock{mutex_};
+        if(EVBUS_UNLIKELY(fd_ < 0 || stop_)) {
+            ++stats_.dropped; // the writer is gone (or closing); its handlers outlived it
             return;
         }
-        const std::int64_t timestamp = now();
+        const std::int64_t timestamp = timestamp_();
         type_slot &slot = types_[id - 1u];
         if(EVBUS_UNLIKELY(!slot.announced)) {
             announce(id, slot, timestamp);
@@ -114,15 +131,27 @@ public:
         ++stats_.records;
         ++buffered_records_;
         if(buffer_.size() >= threshold_) {
-            write_out();
+            if(threaded_) {
+                hand_over(lock);
+            } else {
+                write_out();
+            }
         }
     }
 
     /// Writes what is buffered; fsyncs when configured; false (once) if a write failed since the last flush.
     bool try_flush() noexcept {
-        std::lock_guard<std::mutex> lock{mutex_};
-        if(fd_ >= 0) {
-            write_out();
+        std::unique_lock<std::mutex> lock{mutex_};
+        if(fd_ >= 0 && !stop_) {
+            if(threaded_) {
+                if(buffer_.size() != 0u) {
+                    hand_over(lock);
+                }
+                const std::uint64_t target = handed_;
+                done_.wait(lock, [&] { return written_ >= target; });
+            } else {
+                write_out();
+            }
             if(fsync_ && ::fsync(fd_) != 0) {
                 fail(errno);
             }
@@ -149,6 +178,17 @@ public:
 
     /// Writes what is buffered (fsync when configured) and closes the file; later appends are dropped.
     void close() noexcept {
+        if(thread_.joinable()) { // hand over what is buffered, let the thread write it and stop
+            {
+                std::unique_lock<std::mutex> lock{mutex_};
+                if(buffer_.size() != 0u && fd_ >= 0) {
+                    hand_over(lock);
+                }
+                stop_ = true;
+            }
+            work_.notify_all();
+            thread_.join();
+        }
         std::lock_guard<std::mutex> lock{mutex_};
         if(fd_ >= 0) {
             write_out();
@@ -167,7 +207,7 @@ private:
         std::uint64_t announced_at; // file offset of the type entry
     };
 
-    [[nodiscard]] static std::int64_t now() noexcept {
+    [[nodiscard]] static std::int64_t system_now() noexcept {
         return static_cast<std::int64_t>(
             std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
                 .count());
@@ -184,10 +224,11 @@ private:
         buffer_.append(known.name.data(), known.name.size());
         seal(begin, type_entry_type, 0u, timestamp);
         slot.announced = true;
-        slot.announced_at = offset_ + begin;
+        slot.announced_at = offset_ + (in_flight_ ? spare_.size() : 0u) + begin; // where it lands in the file
     }
 
-    /// Fills in the frame header of the frame that starts at begin, pads it, and checksums it.
+    /// Fills in the frame header of the frame that starts at begin, pads it, and checksums it (with a
+    /// writer thread, that thread checksums it before writing).
     void seal(std::size_t begin, std::uint32_t type, std::uint64_t sequence, std::int64_t timestamp) {
         const std::size_t length = buffer_.size() - begin;
         const std::size_t padding = padded(length) - length;
@@ -200,39 +241,103 @@ private:
         store(frame + at_reserved, std::uint32_t{0});
         store(frame + at_sequence, sequence);
         store(frame + at_timestamp, timestamp);
-        store(frame + at_crc, frame_crc(frame, length + padding));
+        if(!threaded_) { // the writer thread checksums the frames it writes
+            store(frame + at_crc, frame_crc(frame, length + padding));
+        }
+    }
+
+    /// Gives the full buffer to the writer thread (waiting while it still writes the previous one) and
+    /// goes on with the empty spare.
+    void hand_over(std::unique_lock<std::mutex> &lock) noexcept {
+        done_.wait(lock, [this] { return !in_flight_; });
+        std::swap(buffer_, spare_);
+        spare_records_ = buffered_records_;
+        buffered_records_ = 0u;
+        in_flight_ = true;
+        ++handed_;
+        work_.notify_one();
+    }
+
+    /// The writer thread: checksums and writes each buffer handed over, outside the lock.
+    void run() noexcept {
+        std::unique_lock<std::mutex> lock{mutex_};
+        for(;;) {
+            work_.wait(lock, [this] { return in_flight_ || stop_; });
+            if(!in_flight_) {
+                return; // stopping, and everything handed over is written
+            }
+            const std::uint64_t at = offset_; // only this thread moves offset_ while it runs
+            lock.unlock();
+            for(std::size_t frame = 0u; frame < spare_.size();) {
+                std::byte *f = spare_.data() + frame;
+                const std::size_t length = padded(load<std::uint32_t>(f + at_length));
+                store(f + at_crc, frame_crc(f, length));
+                frame += length;
+            }
+            const int error_number = write_fully(spare_.data(), spare_.size(), at);
+            lock.lock();
+            if(error_number == 0) {
+                offset_ += spare_.size();
+                stats_.bytes += spare_.size();
+            } else {
+                // The file is cut back to its last whole write; what was appended meanwhile is dropped
+                // too, since the type entries it relies on may have been in the lost bytes.
+                fail(error_number);
+                (void)::ftruncate(fd_, static_cast<off_t>(offset_));
+                stats_.dropped += spare_records_ + buffered_records_;
+                buffered_records_ = 0u;
+                buffer_.clear();
+                unannounce_lost();
+            }
+            spare_records_ = 0u;
+            spare_.clear();
+            in_flight_ = false;
+            ++written_;
+            done_.notify_all();
+        }
+    }
+
+    /// pwrite(2)s size bytes at offset, retrying short writes and EINTR; 0 or the errno of the failure.
+    [[nodiscard]] int write_fully(const std::byte *data, std::size_t size, std::uint64_t offset) const noexcept {
+        std::size_t done = 0u;
+        while(done < size) {
+            const ssize_t n = ::pwrite(fd_, data + done, size - done, static_cast<off_t>(offset + done));
+            if(n > 0) {
+                done += static_cast<std::size_t>(n);
+            } else if(n < 0 && errno == EINTR) {
+                continue;
+            } else {
+                return n < 0 ? errno : ENOSPC;
+            }
+        }
+        return 0;
+    }
+
+    /// Types announced in bytes that never reached the file are announced again with their next record.
+    void unannounce_lost() noexcept {
+        for(type_slot &slot: types_) {
+            if(slot.announced && slot.announced_at >= offset_) {
+                slot.announced = false;
+            }
+        }
     }
 
     /// Writes the buffer at the end of the file. On failure the file is cut back to its last whole
     /// write (so it stays a valid journal), the buffered records are counted as dropped, and the
     /// types announced in the lost bytes are announced again with their next record.
     bool write_out() noexcept {
-        std::size_t done = 0u;
-        while(done < buffer_.size()) {
-            const ssize_t n =
-                ::pwrite(fd_, buffer_.data() + done, buffer_.size() - done, static_cast<off_t>(offset_ + done));
-            if(n > 0) {
-                done += static_cast<std::size_t>(n);
-            } else if(n < 0 && errno == EINTR) {
-                continue;
-            } else {
-                fail(n < 0 ? errno : ENOSPC);
-                if(done != 0u) {
-                    (void)::ftruncate(fd_, static_cast<off_t>(offset_));
-                }
-                stats_.dropped += buffered_records_;
-                for(type_slot &slot: types_) {
-                    if(slot.announced && slot.announced_at >= offset_) {
-                        slot.announced = false;
-                    }
-                }
-                buffered_records_ = 0u;
-                buffer_.clear();
-                return false;
-            }
+        const int error_number = write_fully(buffer_.data(), buffer_.size(), offset_);
+        if(error_number != 0) {
+            fail(error_number);
+            (void)::ftruncate(fd_, static_cast<off_t>(offset_));
+            stats_.dropped += buffered_records_;
+            unannounce_lost();
+            buffered_records_ = 0u;
+            buffer_.clear();
+            return false;
         }
-        offset_ += done;
-        stats_.bytes += done;
+        offset_ += buffer_.size();
+        stats_.bytes += buffer_.size();
         buffered_records_ = 0u;
         buffer_.clear();
         return true;
@@ -248,6 +353,7 @@ private:
     int fd_;
     std::size_t threshold_;
     bool fsync_;
+    std::int64_t (*timestamp_)() noexcept;
     byte_buffer buffer_;
     std::uint64_t offset_{0u}; // the file's size: the end of its last whole write
     std::uint64_t next_sequence_{1u};
@@ -256,6 +362,17 @@ private:
     int failed_errno_{0};
     bool unreported_{false};
     std::vector<type_slot> types_;
+    // The writer thread (journal_config::writer_thread); all but thread_ guarded by mutex_.
+    bool threaded_{false};
+    bool stop_{false};
+    bool in_flight_{false};           // spare_ holds a buffer the thread is writing
+    byte_buffer spare_;               // the buffer being written (in_flight_), else the next one to fill
+    std::uint64_t spare_records_{0u}; // records in spare_
+    std::uint64_t handed_{0u};        // buffers handed over
+    std::uint64_t written_{0u};       // buffers the thread is done with
+    std::condition_variable work_;    // the thread waits here for a buffer or stop_
+    std::condition_variable done_;    // appenders and flush() wait here for a written buffer
+    std::thread thread_;
 };
 
 } // namespace detail::journal
@@ -278,6 +395,9 @@ public:
         }
         state_ = std::make_shared<detail::journal::writer_state>(fd, config);
         state_->write_header();
+        if(config.writer_thread) {
+            state_->start_thread();
+        }
     }
 
     /// @brief journal_writer(path.c_str(), config).
@@ -296,8 +416,8 @@ public:
     /// @details Any bus with `subscribe<Event>(fn, priority)` works (bus, st_bus). Event needs
     /// evbus::event_traits and a codec (trivially copyable, or evbus::codec<Event>).
     template<typename Event, typename Bus>
-    [[nodiscard]] subscription record(Bus &bus) {
-        return bus.template subscribe<Event>(recorder<Event>(), INT_MAX);
+    [[nodiscard]] subscription record(Bus &target) {
+        return target.template subscribe<Event>(recorder<Event>(), INT_MAX);
     }
 
     /// @brief record() for a channel: each Event it delivers is appended (`jw.record(ch)` names no type).
