@@ -115,12 +115,6 @@ struct connection_hooks {
     }
     static void on_async_error(natsConnection *nc, natsSubscription *, natsStatus status, void *closure) noexcept {
         auto *self = static_cast<connection_hooks *>(closure);
-        self->errors.fetch_add(1u, std::memory_order_relaxed);
-        if(status == NATS_NOT_PERMITTED) {
-            self->not_permitted.fetch_add(1u, std::memory_order_relaxed);
-        } else if(status == NATS_SLOW_CONSUMER) {
-            self->slow_consumer.fetch_add(1u, std::memory_order_relaxed);
-        }
         const char *text = nullptr;
         std::string message;
         if(status != NATS_SLOW_CONSUMER && nc != nullptr && natsConnection_GetLastError(nc, &text) != NATS_OK &&
@@ -137,6 +131,13 @@ struct connection_hooks {
             self->last_error = std::move(message);
         }
         EVBUS_CATCH {}
+        // Counted last: a thread that sees the count also sees the message and the callback's effects.
+        if(status == NATS_NOT_PERMITTED) {
+            self->not_permitted.fetch_add(1u, std::memory_order_release);
+        } else if(status == NATS_SLOW_CONSUMER) {
+            self->slow_consumer.fetch_add(1u, std::memory_order_release);
+        }
+        self->errors.fetch_add(1u, std::memory_order_release);
     }
 };
 
@@ -346,9 +347,9 @@ public:
         connection_stats st;
         st.disconnects = h.disconnects.load(std::memory_order_relaxed);
         st.reconnects = h.reconnects.load(std::memory_order_relaxed);
-        st.errors = h.errors.load(std::memory_order_relaxed);
-        st.not_permitted = h.not_permitted.load(std::memory_order_relaxed);
-        st.slow_consumer = h.slow_consumer.load(std::memory_order_relaxed);
+        st.errors = h.errors.load(std::memory_order_acquire);
+        st.not_permitted = h.not_permitted.load(std::memory_order_acquire);
+        st.slow_consumer = h.slow_consumer.load(std::memory_order_acquire);
         return st;
     }
 
