@@ -11,6 +11,9 @@
 //   ping into bus b, a worker thread dispatches it, its handler publishes the pong into b, bridge B
 //   sends it; bridge A posts it into bus a, which the waiting thread dispatches.
 //
+// - throughput_raw_headers: raw libnats again, with the bridge's two headers set on each message and
+//   read on arrival (natsMsgHeader_Set/Get): the cost of the wire format inside libnats, without evbus.
+//
 // After the runs it prints the medians over the repetitions and the ratios evbus / raw.
 #include <evbus/bridge/nats.hpp>
 #include <evbus/evbus.hpp>
@@ -67,13 +70,25 @@ namespace {
 constexpr int batch = 20000;
 std::unique_ptr<evbus_test::nats_server> server;
 
-natsConnection *raw_connect() {
+/// A raw libnats connection; send_asap as the round trips use it (no flusher batching).
+natsConnection *raw_connect(bool send_asap = false) {
+    natsOptions *opts = nullptr;
     natsConnection *nc = nullptr;
-    if(natsConnection_ConnectTo(&nc, server->url().c_str()) != NATS_OK) {
+    if(natsOptions_Create(&opts) != NATS_OK || natsOptions_SetURL(opts, server->url().c_str()) != NATS_OK ||
+       natsOptions_SetSendAsap(opts, send_asap) != NATS_OK || natsConnection_Connect(&nc, opts) != NATS_OK) {
         std::fprintf(stderr, "cannot connect to %s\n", server->url().c_str());
         std::abort();
     }
+    natsOptions_Destroy(opts);
     return nc;
+}
+
+/// The same for the bridge.
+evbus::nats::connection_options bridge_options(bool send_asap) {
+    evbus::nats::connection_options options;
+    options.servers = {server->url()};
+    options.send_asap = send_asap;
+    return options;
 }
 
 std::atomic<std::int64_t> raw_count{0};
@@ -114,6 +129,55 @@ void throughput_raw(benchmark::State &state) {
     natsConnection_Destroy(in);
     natsConnection_Destroy(out);
     raw_count = 0;
+}
+
+std::atomic<std::int64_t> raw_header_count{0};
+
+/// Raw libnats with the bridge's two headers, read as the bridge reads them: what the wire format
+/// itself costs in libnats, without evbus.
+void on_raw_headers(natsConnection *, natsSubscription *, natsMsg *msg, void *) {
+    const char *type = nullptr;
+    const char *version = nullptr;
+    ev32 e;
+    if(natsMsgHeader_Get(msg, "Evbus-Type", &type) == NATS_OK &&
+       natsMsgHeader_Get(msg, "Evbus-Version", &version) == NATS_OK && natsMsg_GetDataLength(msg) == sizeof e) {
+        std::memcpy(&e, natsMsg_GetData(msg), sizeof e);
+        raw_sum += e.seq;
+    }
+    natsMsg_Destroy(msg);
+    raw_header_count.fetch_add(1, std::memory_order_release);
+}
+
+void throughput_raw_headers(benchmark::State &state) {
+    natsConnection *out = raw_connect();
+    natsConnection *in = raw_connect();
+    natsSubscription *sub = nullptr;
+    natsConnection_Subscribe(&sub, in, "rawh.ev32", &on_raw_headers, nullptr);
+    natsSubscription_SetPendingLimits(sub, -1, -1);
+    natsConnection_Flush(in);
+    std::int64_t expected = 0;
+    for(auto _: state) {
+        expected += batch;
+        for(int i = 0; i < batch; ++i) {
+            const ev32 e{i, 1, 2, 3};
+            natsMsg *msg = nullptr;
+            natsMsg_Create(&msg, "rawh.ev32", nullptr, reinterpret_cast<const char *>(&e), sizeof e);
+            natsMsgHeader_Set(msg, "Evbus-Type", "bench.ev32");
+            natsMsgHeader_Set(msg, "Evbus-Version", "1");
+            natsConnection_PublishMsg(out, msg);
+            natsMsg_Destroy(msg);
+        }
+        natsConnection_FlushTimeout(out, 10000);
+        while(raw_header_count.load(std::memory_order_acquire) < expected) {
+            std::this_thread::yield();
+        }
+    }
+    state.SetItemsProcessed(state.iterations() * batch);
+    natsSubscription_Unsubscribe(sub);
+    natsSubscription_Destroy(sub);
+    natsConnection_Destroy(in);
+    natsConnection_Destroy(out);
+    raw_header_count = 0;
 }
 
 void throughput_evbus(benchmark::State &state) {
@@ -177,8 +241,8 @@ void on_raw_pong(natsConnection *, natsSubscription *, natsMsg *msg, void *) {
 }
 
 void round_trip_raw(benchmark::State &state) {
-    natsConnection *a = raw_connect();
-    raw_b = raw_connect();
+    natsConnection *a = raw_connect(true);
+    raw_b = raw_connect(true);
     natsSubscription *sa = nullptr, *sb = nullptr;
     natsConnection_Subscribe(&sa, a, "raw.pong", &on_raw_pong, nullptr);
     natsConnection_Subscribe(&sb, raw_b, "raw.ping", &on_raw_ping, nullptr);
@@ -209,7 +273,7 @@ void round_trip_raw(benchmark::State &state) {
 
 void round_trip_evbus(benchmark::State &state) {
     const auto strategy = static_cast<evbus::wait_strategy>(state.range(0));
-    evbus::nats::connection ca{server->url()}, cb{server->url()};
+    evbus::nats::connection ca{bridge_options(true)}, cb{bridge_options(true)};
     evbus::bus a, b;
     evbus::nats::bridge ba{a, ca}, bb{b, cb};
     auto s1 = ba.send<ping>("ev.ping");
@@ -281,6 +345,7 @@ public:
 } // namespace
 
 BENCHMARK(throughput_raw)->Iterations(10)->Repetitions(7)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(throughput_raw_headers)->Iterations(10)->Repetitions(7)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(throughput_evbus)->Iterations(10)->Repetitions(7)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(round_trip_raw)->Iterations(2000)->Repetitions(7)->Unit(benchmark::kMicrosecond)->UseManualTime();
 BENCHMARK(round_trip_evbus)
@@ -306,12 +371,17 @@ int main(int argc, char **argv) {
         }
         return median_reporter::result{};
     };
-    const auto tr = get("throughput_raw"), te = get("throughput_evbus");
+    const auto tr = get("throughput_raw"), th = get("throughput_raw_headers"), te = get("throughput_evbus");
     const auto rr = get("round_trip_raw");
     std::printf("\nmedians of the repetitions, evbus / raw libnats (targets: throughput >= 0.8x, p50 <= 1.2x)\n");
     if(tr.items_per_second > 0.0 && te.items_per_second > 0.0) {
         std::printf("throughput: raw %.3f M/s, evbus %.3f M/s: %.2fx\n", tr.items_per_second / 1e6,
                     te.items_per_second / 1e6, te.items_per_second / tr.items_per_second);
+    }
+    if(th.items_per_second > 0.0 && te.items_per_second > 0.0) {
+        std::printf("throughput: raw with the two headers %.3f M/s (%.2fx raw), evbus %.2fx of it\n",
+                    th.items_per_second / 1e6, th.items_per_second / tr.items_per_second,
+                    te.items_per_second / th.items_per_second);
     }
     for(const auto &[name, r]: m) {
         if(name.rfind("round_trip_evbus", 0) == 0 && rr.p50 > 0.0) {

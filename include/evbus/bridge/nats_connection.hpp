@@ -61,6 +61,9 @@ struct connection_options {
     std::chrono::milliseconds drain_timeout{std::chrono::milliseconds{2000}};
     /// @brief The server does not send this connection the messages it published itself.
     bool no_echo{true};
+    /// @brief Each publish goes to the socket at once instead of being batched by libnats' flusher
+    /// (lower latency for request/reply traffic, lower throughput for streams).
+    bool send_asap{false};
     /// @brief Called on libnats' thread for each asynchronous error (a permission violation, a slow
     /// consumer), with its text; may be empty.
     std::function<void(std::string_view message)> on_error{};
@@ -212,6 +215,9 @@ public:
         }
         if(s == NATS_OK) {
             s = natsOptions_SetNoEcho(opts, options.no_echo);
+        }
+        if(s == NATS_OK && options.send_asap) {
+            s = natsOptions_SetSendAsap(opts, true);
         }
         if(s == NATS_OK) {
             s = natsOptions_SetErrorHandler(opts, &connection_hooks::on_async_error, hooks_);
