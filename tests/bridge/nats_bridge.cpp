@@ -10,6 +10,7 @@
 #include "nats_server.hpp"
 #include "nats_types.hpp"
 
+using evbus_test::dispatch_until;
 using evbus_test::nats_server;
 using evbus_test::wait_until;
 using nats_test::chat;
@@ -17,15 +18,6 @@ using nats_test::fill;
 using nats_test::tick;
 
 namespace {
-
-/// Dispatches bus until pred() holds (or the generous deadline passes).
-template<typename Pred>
-bool dispatch_until(evbus::bus &bus, Pred pred) {
-    return wait_until([&] {
-        bus.dispatch();
-        return pred();
-    });
-}
 
 /// Publishes raw bytes with optional bridge headers through the C client, as another program would.
 void publish_raw(evbus::nats::connection &nc, const char *subject, const char *type, const char *version,
@@ -325,79 +317,4 @@ TEST_CASE("a server killed and restarted: the bridge reconnects, what was refuse
     REQUIRE(after == 100u); // after the restart, nothing is lost
     // libnats reports disconnects and reconnects on its callback thread, maybe after the status changed.
     REQUIRE(wait_until([&] { return cout.stats().reconnects >= 1u && cout.stats().disconnects >= 1u; }));
-}
-
-#if EVBUS_HAS_EXCEPTIONS
-TEST_CASE("connecting to no server is an error with libnats' message", "[bridge][nats]") {
-    std::string port;
-    {
-        nats_server server;
-        port = std::to_string(server.port());
-    } // stopped: nothing listens there now
-    try {
-        evbus::nats::connection nc{"nats://127.0.0.1:" + port};
-        FAIL("connected to a stopped server");
-    } catch(const evbus::error &e) {
-        REQUIRE(e.code() == evbus::errc::io_error);
-        REQUIRE_THAT(e.what(), Catch::Contains("cannot connect to nats://127.0.0.1:" + port));
-        REQUIRE_THAT(e.what(), Catch::Contains("No server available"));
-    }
-}
-#endif
-
-namespace {
-
-const char *const auth_config = R"(
-authorization {
-  users = [
-    { user: "alice", password: "s3cret",
-      permissions: { publish: { allow: ["md.>", "_INBOX.>"] }, subscribe: { allow: [">"] } } }
-  ]
-}
-)";
-
-} // namespace
-
-#if EVBUS_HAS_EXCEPTIONS
-TEST_CASE("a wrong password fails to connect with the server's message", "[bridge][nats]") {
-    nats_server server{auth_config};
-    try {
-        evbus::nats::connection nc{server.url("alice", "wrong")};
-        FAIL("connected with a wrong password");
-    } catch(const evbus::error &e) {
-        REQUIRE(e.code() == evbus::errc::io_error);
-        REQUIRE_THAT(e.what(), Catch::Contains("Authorization Violation"));
-        REQUIRE_THAT(e.what(), !Catch::Contains("wrong")); // credentials are not repeated
-    }
-}
-#endif
-
-TEST_CASE("a publish the user may not make is reported", "[bridge][nats]") {
-    nats_server server{auth_config};
-    std::atomic<int> reported{0};
-    evbus::nats::connection_options options;
-    options.servers = {server.url()};
-    options.user = "alice";
-    options.password = "s3cret";
-    options.on_error = [&](std::string_view message) {
-        if(message.find("Permissions Violation") != std::string_view::npos) {
-            ++reported;
-        }
-    };
-    evbus::nats::connection nc{options};
-    evbus::nats::connection watcher{server.url("alice", "s3cret")};
-    evbus::bus bus, seen;
-    evbus::nats::bridge br{bus, nc}, wb{seen, watcher};
-    auto allowed = br.send<tick>("md.tick");
-    auto denied = br.send<fill>("oms.fill");
-    auto r = wb.receive<tick>("md.tick");
-    auto rf = wb.receive<fill>("oms.fill");
-    REQUIRE(watcher.flush());
-    bus.publish(fill{1, 1});
-    bus.publish(tick{2, 0.0});
-    REQUIRE(wait_until([&] { return nc.stats().not_permitted >= 1u; }));
-    REQUIRE(reported >= 1);
-    REQUIRE_THAT(nc.last_error(), Catch::Contains("Permissions Violation") && Catch::Contains("oms.fill"));
-    REQUIRE(dispatch_until(seen, [&] { return wb.stats().received == 1u; })); // the tick only
-    REQUIRE(nc.connected()); // the connection survives a refused publish
 }

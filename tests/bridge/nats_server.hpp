@@ -41,6 +41,15 @@ bool wait_until(Pred pred, std::chrono::seconds deadline = std::chrono::seconds{
     return true;
 }
 
+/// Dispatches bus until pred() holds (or the generous deadline passes).
+template<typename Bus, typename Pred>
+bool dispatch_until(Bus &bus, Pred pred) {
+    return wait_until([&] {
+        bus.dispatch();
+        return pred();
+    });
+}
+
 class nats_server {
 public:
     /// config: the text of a server configuration file (authorization and the like), or empty.

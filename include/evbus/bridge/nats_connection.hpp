@@ -162,18 +162,47 @@ inline std::string redacted(const std::vector<std::string> &servers) {
     return out;
 }
 
+/// Splits entries holding several comma-separated URLs (as natsConnection_ConnectTo takes them);
+/// spaces around each URL are dropped, empty ones skipped.
+inline std::vector<std::string> split_urls(const std::vector<std::string> &servers) {
+    std::vector<std::string> out;
+    for(const std::string &entry: servers) {
+        std::size_t at = 0u;
+        while(at <= entry.size()) {
+            std::size_t end = entry.find(',', at);
+            if(end == std::string::npos) {
+                end = entry.size();
+            }
+            std::size_t first = at;
+            std::size_t last = end;
+            while(first < last && entry[first] == ' ') {
+                ++first;
+            }
+            while(last > first && entry[last - 1u] == ' ') {
+                --last;
+            }
+            if(last > first) {
+                out.push_back(entry.substr(first, last - first));
+            }
+            at = end + 1u;
+        }
+    }
+    return out;
+}
+
 /// The natsConnection and its hooks; shared by the connection and its bridges, so that the last
 /// one out drains and closes.
 class connection_state {
 public:
     explicit connection_state(connection_options options): drain_timeout_{options.drain_timeout} {
-        if(options.servers.empty()) {
-            options.servers.emplace_back(NATS_DEFAULT_URL);
-        }
         hooks_ = new connection_hooks{};
         hooks_->on_error = std::move(options.on_error);
         natsOptions *opts = nullptr;
         natsStatus s = natsOptions_Create(&opts);
+        options.servers = split_urls(options.servers);
+        if(options.servers.empty()) {
+            options.servers.emplace_back(NATS_DEFAULT_URL);
+        }
         std::vector<const char *> urls;
         for(const std::string &url: options.servers) {
             urls.push_back(url.c_str());
