@@ -52,8 +52,9 @@ bool dispatch_until(Bus &bus, Pred pred) {
 
 class nats_server {
 public:
-    /// config: the text of a server configuration file (authorization and the like), or empty.
-    explicit nats_server(const std::string &config = {}) {
+    /// config: the text of a server configuration file (authorization and the like), or empty;
+    /// jetstream: --js with a store in the server's own directory (kept across restart()).
+    explicit nats_server(const std::string &config = {}, bool jetstream = false): jetstream_{jetstream} {
         char pattern[] = "/tmp/evbus_nats_XXXXXX";
         const char *made = ::mkdtemp(pattern);
         if(made == nullptr) {
@@ -106,6 +107,11 @@ private:
             args.emplace_back("-c");
             args.push_back(config_);
         }
+        if(jetstream_) {
+            args.emplace_back("--js");
+            args.emplace_back("-sd");
+            args.push_back(dir_ + "/jetstream");
+        }
         std::vector<char *> argv;
         for(std::string &a: args) {
             argv.push_back(a.data());
@@ -141,6 +147,7 @@ private:
         }
     }
 
+    bool jetstream_;
     std::string dir_;
     std::string config_;
     pid_t pid_{-1};

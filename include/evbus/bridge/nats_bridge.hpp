@@ -11,6 +11,9 @@
 #include <condition_variable>
 #include <cstdint>
 #include <map>
+#include <random>
+#include <set>
+#include <thread>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -39,6 +42,9 @@ struct bridge_stats {
     std::uint64_t dropped = 0u;         ///< messages the client dropped for a slow consumer (pending limits)
     std::uint64_t rejected = 0u;        ///< decoded messages the bus refused (a full bounded bus, a closed bus)
     std::uint64_t echo_suppressed = 0u; ///< received events a send() of the same type did not send back
+    /// durable only: redeliveries of events already posted (acked again, not posted twice), and
+    /// publishes the stream reported as duplicates of an earlier one (a retry of a stored event)
+    std::uint64_t duplicates = 0u;
 };
 
 /// @brief Settings of one receive().
@@ -52,7 +58,40 @@ struct receive_options {
     int pending_bytes{0};
 };
 
+/// @brief Settings of send_durable() and receive_durable() (JetStream).
+struct durable_options {
+    /// @brief The stream that stores the subject; empty: "EVBUS_" and the subject with every
+    /// character other than a letter, a digit, '-' or '_' replaced by '_' ("oms.fill": EVBUS_oms_fill).
+    std::string stream{};
+    /// @brief Create the stream (file storage, the one subject) when it does not exist; false: it
+    /// must exist (errc::io_error otherwise).
+    bool create_stream{true};
+    /// @brief send: how long one publish waits for the stream's acknowledgement.
+    std::chrono::milliseconds ack_timeout{std::chrono::milliseconds{2000}};
+    /// @brief send: publishes of one event (the same message id, so the stream stores it once)
+    /// before it counts as send_failed.
+    int attempts{10};
+    /// @brief send: pause between two attempts (a reconnect in progress).
+    std::chrono::milliseconds retry_wait{std::chrono::milliseconds{200}};
+    /// @brief receive: the server redelivers a message not acknowledged within this time.
+    std::chrono::milliseconds ack_wait{std::chrono::milliseconds{30000}};
+    /// @brief receive: messages delivered and not yet acknowledged; 1 keeps the order even when
+    /// posts are refused (redeliveries); 0: the server's default.
+    int max_ack_pending{0};
+};
+
 namespace detail {
+
+/// The stream name durable_options::stream defaults to for subject.
+inline std::string stream_for(std::string_view subject) {
+    std::string name = "EVBUS_";
+    for(const char c: subject) {
+        const bool plain =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+        name += plain ? c : '_';
+    }
+    return name;
+}
 
 /// Received payloads that a send() of the same type must not send back (no echo), by bytes.
 struct echo_filter {
@@ -93,6 +132,10 @@ struct receiver {
     std::mutex mutex;
     std::condition_variable cv;
     bool complete{false};
+    // durable receivers: the highest stream sequence seen, and those refused (nak'ed) below it;
+    // touched only by the subscription's delivery thread.
+    std::uint64_t high{0u};
+    std::set<std::uint64_t> refused;
 
     static void on_complete(void *closure) noexcept {
         auto *self = static_cast<receiver *>(closure);
@@ -117,7 +160,82 @@ public:
     bridge_state(const bridge_state &) = delete;
     bridge_state &operator=(const bridge_state &) = delete;
 
-    ~bridge_state() { close_all(); }
+    ~bridge_state() {
+        close_all();
+        if(js_ != nullptr) {
+            jsCtx_Destroy(js_);
+        }
+    }
+
+    /// The JetStream context, made on first use.
+    jsCtx *jetstream() {
+        const std::lock_guard<std::mutex> lock{mutex_};
+        if(js_ == nullptr) {
+            const natsStatus s = natsConnection_JetStream(&js_, native(), nullptr);
+            if(s != NATS_OK) {
+                js_ = nullptr;
+                raise_js("evbus::nats::bridge: no JetStream context: ", s, static_cast<jsErrCode>(0));
+            }
+        }
+        return js_;
+    }
+
+    /// Checks that the stream exists, or creates it (file storage, the one subject) when allowed.
+    void ensure_stream(const std::string &stream, const std::string &subject, bool create) {
+        jsCtx *js = jetstream();
+        jsStreamInfo *info = nullptr;
+        jsErrCode code = static_cast<jsErrCode>(0);
+        natsStatus s = js_GetStreamInfo(&info, js, stream.c_str(), nullptr, &code);
+        if(s == NATS_OK) {
+            jsStreamInfo_Destroy(info);
+            return;
+        }
+        if(s == NATS_NOT_FOUND && create) {
+            jsStreamConfig config;
+            jsStreamConfig_Init(&config);
+            const char *subjects[1] = {subject.c_str()};
+            config.Name = stream.c_str();
+            config.Subjects = subjects;
+            config.SubjectsLen = 1;
+            config.Storage = js_FileStorage;
+            s = js_AddStream(&info, js, &config, nullptr, &code);
+            if(s == NATS_OK) {
+                jsStreamInfo_Destroy(info);
+                return;
+            }
+        }
+        raise_js("evbus::nats::bridge: JetStream stream '" + stream + "' for '" + subject + "': ", s, code);
+    }
+
+    /// Makes the durable consumer (explicit acks, all messages of subject) unless it exists, so that
+    /// unsubscribing never deletes it.
+    void ensure_consumer(const std::string &stream, const std::string &subject, const std::string &name,
+                         const durable_options &options) {
+        jsCtx *js = jetstream();
+        const std::string deliver = "_EVBUS.deliver." + stream + "." + name;
+        jsConsumerConfig config;
+        jsConsumerConfig_Init(&config);
+        config.Durable = name.c_str();
+        config.DeliverSubject = deliver.c_str();
+        config.DeliverPolicy = js_DeliverAll;
+        config.AckPolicy = js_AckExplicit;
+        config.AckWait = static_cast<int64_t>(options.ack_wait.count()) * 1000000;
+        config.FilterSubject = subject.c_str();
+        if(options.max_ack_pending > 0) {
+            config.MaxAckPending = options.max_ack_pending;
+        }
+        jsConsumerInfo *info = nullptr;
+        jsErrCode code = static_cast<jsErrCode>(0);
+        const natsStatus s = js_AddConsumer(&info, js, stream.c_str(), &config, nullptr, &code);
+        if(s == NATS_OK) {
+            jsConsumerInfo_Destroy(info);
+            return;
+        }
+        raise_js("evbus::nats::bridge: JetStream consumer '" + name + "' on '" + stream + "': ", s, code);
+    }
+
+    /// An id for this bridge's message ids: random, so that two processes never share one.
+    [[nodiscard]] const std::string &instance() const noexcept { return instance_; }
 
     [[nodiscard]] natsConnection *native() const noexcept { return connection_->native(); }
     [[nodiscard]] evbus::bus &target() const noexcept { return *bus_; }
@@ -186,6 +304,7 @@ public:
         st.malformed = malformed.load(std::memory_order_relaxed);
         st.rejected = rejected.load(std::memory_order_relaxed);
         st.echo_suppressed = echo_suppressed.load(std::memory_order_relaxed);
+        st.duplicates = duplicates.load(std::memory_order_relaxed);
         const std::lock_guard<std::mutex> lock{mutex_};
         st.dropped = retired_dropped_;
         for(const auto &entry: receivers_) {
@@ -222,8 +341,63 @@ public:
     std::atomic<std::uint64_t> malformed{0u};
     std::atomic<std::uint64_t> rejected{0u};
     std::atomic<std::uint64_t> echo_suppressed{0u};
+    std::atomic<std::uint64_t> duplicates{0u};
+
+    /// Publishes one encoded event to JetStream and waits for the stream's acknowledgement, again
+    /// with the same message id after a failure (the stream stores it once), up to options.attempts.
+    void publish_durable(const std::string &subject, const std::string &name, const char *version,
+                         const std::string &msg_id, const void *data, std::size_t size,
+                         const durable_options &options) noexcept {
+        natsMsg *msg = nullptr;
+        natsStatus s =
+            natsMsg_Create(&msg, subject.c_str(), nullptr, static_cast<const char *>(data), static_cast<int>(size));
+        if(s == NATS_OK) {
+            s = natsMsgHeader_Set(msg, type_header.data(), name.c_str());
+        }
+        if(s == NATS_OK) {
+            s = natsMsgHeader_Set(msg, version_header.data(), version);
+        }
+        bool stored = false;
+        for(int attempt = 0; s == NATS_OK && !stored && attempt < options.attempts; ++attempt) {
+            if(attempt != 0) {
+                std::this_thread::sleep_for(options.retry_wait);
+            }
+            jsPubOptions po;
+            jsPubOptions_Init(&po);
+            po.MsgId = msg_id.c_str();
+            po.MaxWait = static_cast<int64_t>(options.ack_timeout.count());
+            jsPubAck *ack = nullptr;
+            jsErrCode code = static_cast<jsErrCode>(0);
+            const natsStatus p = js_PublishMsg(&ack, js_, msg, &po, &code);
+            if(p == NATS_OK) {
+                if(ack != nullptr && ack->Duplicate) {
+                    duplicates.fetch_add(1u, std::memory_order_relaxed);
+                }
+                jsPubAck_Destroy(ack);
+                stored = true;
+            } else if(code != 0) {
+                break; // the stream refused it (no stream for the subject, a limit): retrying will not help
+            }
+        }
+        natsMsg_Destroy(msg);
+        (stored ? sent : send_failed).fetch_add(1u, std::memory_order_relaxed);
+    }
 
 private:
+    [[noreturn]] static void raise_js(std::string message, natsStatus s, jsErrCode code) {
+        message += natsStatus_GetText(s);
+        if(code != 0) {
+            message += " (JetStream error " + std::to_string(static_cast<int>(code)) + ")";
+        }
+        natsStatus last = NATS_OK;
+        const char *text = nats_GetLastError(&last);
+        if(text != nullptr && *text != '\0') {
+            message += ": ";
+            message += text;
+        }
+        evbus::detail::raise(errc::io_error, message.c_str());
+    }
+
     static void close_sender(sender &s) noexcept {
         s.local.reset();
         s.echo->senders.fetch_sub(1, std::memory_order_acq_rel);
@@ -264,6 +438,17 @@ private:
     std::map<void *, std::unique_ptr<receiver>> receivers_;
     std::map<std::string, std::shared_ptr<echo_filter>> echo_;
     std::uint64_t retired_dropped_{0u};
+    jsCtx *js_{nullptr};
+    std::string instance_{[] {
+        std::random_device random;
+        const std::uint64_t id = (static_cast<std::uint64_t>(random()) << 32u) ^ random();
+        char text[17];
+        for(int i = 15; i >= 0; --i) {
+            text[15 - i] = "0123456789abcdef"[(id >> (4 * i)) & 0xFu];
+        }
+        text[16] = '\0';
+        return std::string{text};
+    }()};
 };
 
 inline void on_message(natsConnection *, natsSubscription *, natsMsg *msg, void *closure) noexcept {
@@ -306,6 +491,63 @@ void deliver(receiver &r, natsMsg *msg) noexcept {
         }
     }
     EVBUS_CATCH { state.malformed.fetch_add(1u, std::memory_order_relaxed); }
+}
+
+/// A JetStream message: decoded and posted, then acknowledged; a refused post is nak'ed (the server
+/// redelivers it); a message that does not decode is terminated (never redelivered); a redelivery
+/// of one already posted is acknowledged and not posted again.
+template<typename Event>
+void deliver_durable(receiver &r, natsMsg *msg) noexcept {
+    bridge_state &state = *r.state;
+    jsMsgMetaData *meta = nullptr;
+    if(natsMsg_GetMetaData(&meta, msg) != NATS_OK || meta == nullptr) {
+        state.malformed.fetch_add(1u, std::memory_order_relaxed);
+        (void)natsMsg_Term(msg, nullptr);
+        return;
+    }
+    const std::uint64_t seq = meta->Sequence.Stream;
+    jsMsgMetaData_Destroy(meta);
+    const bool first = seq > r.high;
+    if(!first && r.refused.count(seq) == 0u) {
+        state.duplicates.fetch_add(1u, std::memory_order_relaxed);
+        (void)natsMsg_Ack(msg, nullptr);
+        return;
+    }
+    if(first) {
+        r.high = seq;
+    }
+    const char *type = nullptr;
+    const char *version = nullptr;
+    if(natsMsgHeader_Get(msg, type_header.data(), &type) != NATS_OK) {
+        type = nullptr;
+    }
+    if(natsMsgHeader_Get(msg, version_header.data(), &version) != NATS_OK) {
+        version = nullptr;
+    }
+    EVBUS_TRY {
+        Event event{};
+        if(nats::decode(type, version, natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)),
+                        event) != decode_status::ok) {
+            r.refused.erase(seq);
+            state.malformed.fetch_add(1u, std::memory_order_relaxed);
+            (void)natsMsg_Term(msg, nullptr);
+            return;
+        }
+        if(state.target().post(std::move(event))) {
+            r.refused.erase(seq);
+            (void)natsMsg_Ack(msg, nullptr);
+            state.received.fetch_add(1u, std::memory_order_relaxed);
+        } else {
+            r.refused.insert(seq);
+            (void)natsMsg_Nak(msg, nullptr);
+            state.rejected.fetch_add(1u, std::memory_order_relaxed);
+        }
+    }
+    EVBUS_CATCH {
+        EVBUS_TRY { r.refused.insert(seq); } // so that the redelivery is posted, not taken for a duplicate
+        EVBUS_CATCH{}(void)natsMsg_Nak(msg, nullptr);
+        state.rejected.fetch_add(1u, std::memory_order_relaxed);
+    }
 }
 
 /// The encoding buffer of the thread that sends (a codec's output; bytes codecs need none).
@@ -433,11 +675,114 @@ public:
         return subscription{std::weak_ptr<evbus::detail::connection_owner>{state_}, token};
     }
 
+    /// @brief Publishes each Event the bus delivers to subject through JetStream, waiting for the
+    /// stream's acknowledgement on the delivering thread; after a failure (a reconnect) it publishes
+    /// again with the same message id, so the stream stores the event once. An event the stream never
+    /// acknowledged is counted in send_failed.
+    /// @details The message id is `<bridge id>-<send number>-<event number>`: unique across
+    /// processes and runs. The stream (durable_options::stream) is created when missing, unless
+    /// create_stream is false; a stream that cannot be found or made raises errc::io_error.
+    template<typename Event>
+    [[nodiscard]] subscription send_durable(std::string subject, const durable_options &options = {}) {
+        static_assert(evbus::detail::assert_codable<Event>());
+        EVBUS_EXPECT(!subject.empty(), "evbus::nats::bridge::send_durable: an empty subject");
+        EVBUS_EXPECT(options.attempts > 0, "evbus::nats::bridge::send_durable: attempts must be positive");
+        const std::string stream = options.stream.empty() ? detail::stream_for(subject) : options.stream;
+        state_->ensure_stream(stream, subject, options.create_stream);
+        auto entry = std::make_unique<detail::sender>();
+        entry->echo = state_->echo_for(event_name<Event>());
+        entry->echo->senders.fetch_add(1, std::memory_order_acq_rel);
+        char version_text[11];
+        detail::format_version(event_version<Event>(), version_text);
+        const std::string prefix =
+            state_->instance() + "-" + std::to_string(sends_.fetch_add(1u, std::memory_order_relaxed)) + "-";
+        auto handler = [state = state_, echo = entry->echo, to = std::move(subject),
+                        name = std::string{event_name<Event>()}, version = std::string{version_text}, prefix, options,
+                        sequence = std::make_shared<std::atomic<std::uint64_t>>(0u)](const Event &event) noexcept {
+            const void *data = &event;
+            std::size_t size = sizeof(Event);
+            if constexpr(!is_bytes_codec_v<Event>) {
+                evbus::detail::byte_buffer &buffer = detail::send_buffer();
+                buffer.clear();
+                EVBUS_TRY {
+                    byte_sink sink{buffer};
+                    codec<Event>::encode(event, sink);
+                }
+                EVBUS_CATCH {
+                    state->send_failed.fetch_add(1u, std::memory_order_relaxed);
+                    return;
+                }
+                data = buffer.data();
+                size = buffer.size();
+            }
+            if(echo->pending_count.load(std::memory_order_acquire) != 0u && echo->take(data, size)) {
+                state->echo_suppressed.fetch_add(1u, std::memory_order_relaxed);
+                return;
+            }
+            EVBUS_TRY {
+                const std::string id = prefix + std::to_string(sequence->fetch_add(1u, std::memory_order_relaxed) + 1u);
+                state->publish_durable(to, name, version.c_str(), id, data, size, options);
+            }
+            EVBUS_CATCH { state->send_failed.fetch_add(1u, std::memory_order_relaxed); }
+        };
+        detail::sender *token = entry.get();
+        entry->local = state_->target().template subscribe<Event>(std::move(handler), INT_MAX);
+        state_->add_sender(std::move(entry));
+        return subscription{std::weak_ptr<evbus::detail::connection_owner>{state_}, token};
+    }
+
+    /// @brief Consumes subject from the durable JetStream consumer `consumer` (made when missing:
+    /// explicit acks, every message of the subject) and posts each event to the bus; a message is
+    /// acknowledged once its post was accepted, and a refused post is not (it is redelivered).
+    /// @details A redelivery of an event already posted is acknowledged and not posted again (counted
+    /// in duplicates). Resetting the handle unsubscribes and keeps the consumer: a later
+    /// receive_durable with the same name resumes after the last acknowledged message.
+    template<typename Event>
+    [[nodiscard]] subscription receive_durable(std::string_view subject, std::string_view consumer,
+                                               const durable_options &options = {}) {
+        static_assert(evbus::detail::assert_codable<Event>());
+        const std::string subj{subject};
+        const std::string name{consumer};
+        EVBUS_EXPECT(!subj.empty() && !name.empty(),
+                     "evbus::nats::bridge::receive_durable: an empty subject or consumer name");
+        const std::string stream = options.stream.empty() ? detail::stream_for(subj) : options.stream;
+        state_->ensure_stream(stream, subj, options.create_stream);
+        state_->ensure_consumer(stream, subj, name, options);
+        auto entry = std::make_unique<detail::receiver>();
+        entry->state = state_.get();
+        entry->deliver = &detail::deliver_durable<Event>;
+        entry->echo = state_->echo_for(event_name<Event>());
+        jsSubOptions so;
+        jsSubOptions_Init(&so);
+        so.Stream = stream.c_str();
+        so.Consumer = name.c_str();
+        so.ManualAck = true;
+        jsErrCode code = static_cast<jsErrCode>(0);
+        natsStatus s = js_Subscribe(&entry->sub, state_->jetstream(), subj.c_str(), &detail::on_message, entry.get(),
+                                    nullptr, &so, &code);
+        if(s == NATS_OK) {
+            s = natsSubscription_SetOnCompleteCB(entry->sub, &detail::receiver::on_complete, entry.get());
+        }
+        if(s != NATS_OK) {
+            std::string message = "evbus::nats::bridge::receive_durable: cannot consume '" + subj + "' as '" + name +
+                                  "': " + natsStatus_GetText(s);
+            if(entry->sub != nullptr) {
+                natsSubscription_Unsubscribe(entry->sub);
+                (void)entry.release(); // a callback may still be running
+            }
+            evbus::detail::raise(errc::io_error, message.c_str());
+        }
+        detail::receiver *token = entry.get();
+        state_->add_receiver(std::move(entry));
+        return subscription{std::weak_ptr<evbus::detail::connection_owner>{state_}, token};
+    }
+
     /// @brief Counters: sent, send_failed, received, malformed, dropped, rejected, echo_suppressed.
     [[nodiscard]] bridge_stats stats() const noexcept { return state_->stats(); }
 
 private:
     std::shared_ptr<detail::bridge_state> state_;
+    std::atomic<std::uint64_t> sends_{0u};
 };
 
 } // namespace evbus::nats
