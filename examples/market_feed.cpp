@@ -1,5 +1,6 @@
 // market_feed: publishes ticks to NATS through an evbus bus and a bridge, and counts the fills a
-// strategy (examples/strategy.cpp, another process) sends back; ends with the strategy's summary.
+// strategy (examples/strategy.cpp, another process) sends back through JetStream (a durable consumer,
+// so fills sent while the feed is down arrive when it comes back); ends with the strategy's summary.
 // Usage: market_feed [nats-url] [ticks]   (default nats://127.0.0.1:4222, 10000 ticks)
 // Run it with strategy against a local nats-server (README, "NATS bridge").
 
@@ -23,7 +24,7 @@ int run(const char *url, long long count) {
     evbus::nats::bridge bridge{bus, nc};
     auto ticks_out = bridge.send<demo::tick>("md.tick");
     auto end_out = bridge.send<demo::feed_end>("md.end");
-    auto fills_in = bridge.receive<demo::fill>("oms.fill");
+    auto fills_in = bridge.receive_durable<demo::fill>("oms.fill", "market_feed"); // acked once posted
     auto done_in = bridge.receive<demo::strategy_done>("oms.done");
     long long fills = 0;
     bool done = false;

@@ -10,7 +10,7 @@ cleanup() {
   rm -rf "$dir"
 }
 trap cleanup EXIT
-"$server_bin" -a 127.0.0.1 -p -1 --ports_file_dir "$dir" -l "$dir/server.log" & npid=$!
+"$server_bin" -a 127.0.0.1 -p -1 --ports_file_dir "$dir" -l "$dir/server.log" --js -sd "$dir/js" & npid=$!
 for _ in $(seq 200); do ls "$dir"/*.ports >/dev/null 2>&1 && break; sleep 0.05; done
 port=$(grep -o '127.0.0.1:[0-9]*' "$dir"/*.ports | head -1 | cut -d: -f2)
 url="nats://127.0.0.1:$port"

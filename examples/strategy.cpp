@@ -1,6 +1,6 @@
 // strategy: the other half of market_feed, in its own process. Receives ticks from NATS into its own
-// bus, buys a symbol whose price fell below its running mean (a fill, sent back over NATS), and when
-// the feed says it is done, sends a summary and exits.
+// bus, buys a symbol whose price fell below its running mean (a fill, sent back durably through
+// JetStream: the server needs --js), and when the feed says it is done, sends a summary and exits.
 // Usage: strategy [nats-url]   (default nats://127.0.0.1:4222); prints "ready" once subscribed.
 // Run it with market_feed against a local nats-server (README, "NATS bridge").
 
@@ -27,7 +27,7 @@ int run(const char *url) {
     evbus::nats::bridge bridge{bus, nc};
     auto ticks_in = bridge.receive<demo::tick>("md.tick");
     auto end_in = bridge.receive<demo::feed_end>("md.end");
-    auto fills_out = bridge.send<demo::fill>("oms.fill");
+    auto fills_out = bridge.send_durable<demo::fill>("oms.fill"); // JetStream: acknowledged, never lost
     auto done_out = bridge.send<demo::strategy_done>("oms.done");
 
     std::array<double, 8> mean{};
