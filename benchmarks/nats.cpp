@@ -7,9 +7,11 @@
 //   bridge's receive that posts into a second bus, dispatched by the waiting thread (the handler
 //   is the bus's).
 // - round trip (p50, p99 in µs): a ping published on connection A, answered by a pong from
-//   connection B. Raw: B's callback publishes the pong, A's sets a flag. evbus: bridge B receives the
-//   ping into bus b, a worker thread dispatches it, its handler publishes the pong into b, bridge B
-//   sends it; bridge A posts it into bus a, which the waiting thread dispatches.
+//   connection B (both with send_asap). Raw: B's callback publishes the pong, A's sets a flag. evbus:
+//   bridge B receives the ping into bus b, whose handler publishes the pong into b, which bridge B
+//   sends; bridge A posts it into bus a, which the waiting thread dispatches. Three ways for b:
+//   publish_inline (the handler runs on libnats' thread), or posted and dispatched by an
+//   evbus::worker that yields or blocks while idle.
 //
 // - throughput_raw_headers: raw libnats again, with the bridge's two headers set on each message and
 //   read on arrival (natsMsgHeader_Set/Get): the cost of the wire format inside libnats, without evbus.
@@ -271,14 +273,19 @@ void round_trip_raw(benchmark::State &state) {
     raw_pong = -1;
 }
 
+/// range(0): 0 publish_inline (the pong is published on libnats' thread, no queue), else the
+/// worker's wait_strategy + 1 (the ping is posted and a worker dispatches it).
 void round_trip_evbus(benchmark::State &state) {
-    const auto strategy = static_cast<evbus::wait_strategy>(state.range(0));
+    const bool inline_publish = state.range(0) == 0;
+    const auto strategy = static_cast<evbus::wait_strategy>(inline_publish ? 2 : state.range(0) - 1);
     evbus::nats::connection ca{bridge_options(true)}, cb{bridge_options(true)};
     evbus::bus a, b;
     evbus::nats::bridge ba{a, ca}, bb{b, cb};
     auto s1 = ba.send<ping>("ev.ping");
     auto r1 = ba.receive<pong>("ev.pong");
-    auto r2 = bb.receive<ping>("ev.ping");
+    evbus::nats::receive_options ping_options;
+    ping_options.publish_inline = inline_publish;
+    auto r2 = bb.receive<ping>("ev.ping", ping_options);
     auto s2 = bb.send<pong>("ev.pong");
     auto answer = b.subscribe<ping>([&b](const ping &p) {
         pong reply;
@@ -291,7 +298,10 @@ void round_trip_evbus(benchmark::State &state) {
     (void)cb.flush();
     evbus::worker_config config;
     config.wait = strategy;
-    evbus::worker w{b, config};
+    std::unique_ptr<evbus::worker> w;
+    if(!inline_publish) {
+        w = std::make_unique<evbus::worker>(b, config);
+    }
     std::vector<double> samples;
     std::int64_t seq = 0;
     for(auto _: state) {
@@ -349,8 +359,9 @@ BENCHMARK(throughput_raw_headers)->Iterations(10)->Repetitions(7)->Unit(benchmar
 BENCHMARK(throughput_evbus)->Iterations(10)->Repetitions(7)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(round_trip_raw)->Iterations(2000)->Repetitions(7)->Unit(benchmark::kMicrosecond)->UseManualTime();
 BENCHMARK(round_trip_evbus)
-    ->Arg(static_cast<int>(evbus::wait_strategy::block))
-    ->Arg(static_cast<int>(evbus::wait_strategy::yield))
+    ->Arg(0)
+    ->Arg(static_cast<int>(evbus::wait_strategy::yield) + 1)
+    ->Arg(static_cast<int>(evbus::wait_strategy::block) + 1)
     ->Iterations(2000)
     ->Repetitions(7)
     ->Unit(benchmark::kMicrosecond)
@@ -385,9 +396,12 @@ int main(int argc, char **argv) {
     }
     for(const auto &[name, r]: m) {
         if(name.rfind("round_trip_evbus", 0) == 0 && rr.p50 > 0.0) {
-            std::printf(
-                "round trip %s: raw p50 %.1f us p99 %.1f us, evbus p50 %.1f us p99 %.1f us: p50 %.2fx, p99 %.2fx\n",
-                name.c_str(), rr.p50, rr.p99, r.p50, r.p99, r.p50 / rr.p50, r.p99 / rr.p99);
+            const char *how = name.rfind("round_trip_evbus/0/", 0) == 0   ? "publish_inline"
+                              : name.rfind("round_trip_evbus/3/", 0) == 0 ? "post + worker(block)"
+                                                                          : "post + worker(yield)";
+            std::printf("round trip, evbus %s: raw p50 %.1f us p99 %.1f us, evbus p50 %.1f us p99 %.1f us: p50 %.2fx, "
+                        "p99 %.2fx\n",
+                        how, rr.p50, rr.p99, r.p50, r.p99, r.p50 / rr.p50, r.p99 / rr.p99);
         }
     }
     benchmark::Shutdown();

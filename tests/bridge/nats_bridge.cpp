@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "nats_server.hpp"
@@ -96,6 +97,35 @@ TEST_CASE("typed events round-trip between two buses over two connections", "[br
     s1.reset();
     feed.publish(tick{-2, 0.0});
     REQUIRE(out.stats().sent == n + 3u); // the -1 tick and the marker chat, not the -2 tick
+}
+
+TEST_CASE("publish_inline: handlers run on libnats' thread, without dispatch", "[bridge][nats]") {
+    nats_server server;
+    evbus::nats::connection out_conn{server.url()};
+    evbus::nats::connection in_conn{server.url()};
+    evbus::bus feed, sink;
+    evbus::nats::bridge out{feed, out_conn}, in{sink, in_conn};
+    auto s = out.send<tick>("md.tick");
+    evbus::nats::receive_options options;
+    options.publish_inline = true;
+    auto r = in.receive<tick>("md.tick", options);
+    REQUIRE(in_conn.flush());
+    const auto main_thread = std::this_thread::get_id();
+    std::atomic<int> got{0};
+    std::atomic<int> on_main{0};
+    auto h = sink.subscribe<tick>([&](const tick &t) {
+        on_main += std::this_thread::get_id() == main_thread ? 1 : 0;
+        if(t.id == got) {
+            ++got; // in order
+        }
+    });
+    for(int i = 0; i < 100; ++i) {
+        feed.publish(tick{i, 0.0});
+    }
+    REQUIRE(wait_until([&] { return got == 100; })); // nobody dispatches sink
+    REQUIRE(on_main == 0);
+    REQUIRE(in.stats().received == 100u);
+    REQUIRE(sink.stats().posted == 0u);
 }
 
 TEST_CASE("a queue group shares the messages among its members; a plain receiver sees all", "[bridge][nats]") {

@@ -56,6 +56,10 @@ struct receive_options {
     int pending_messages{0};
     /// @brief Bytes the client may hold for this subscription; zero: libnats' default (64 MiB).
     int pending_bytes{0};
+    /// @brief Deliver with bus.publish() on libnats' delivery thread instead of post(): the handlers
+    /// run there, at once (no queue, no dispatch; the lowest latency), and must be safe to run on
+    /// that thread. Nothing is rejected then; `received` counts what was published.
+    bool publish_inline{false};
 };
 
 /// @brief Settings of send_durable() and receive_durable() (JetStream).
@@ -132,6 +136,7 @@ struct receiver {
     std::mutex mutex;
     std::condition_variable cv;
     bool complete{false};
+    bool publish_inline{false};
     // durable receivers: the highest stream sequence seen, and those refused (nak'ed) below it;
     // touched only by the subscription's delivery thread.
     std::uint64_t high{0u};
@@ -481,7 +486,10 @@ void deliver(receiver &r, natsMsg *msg) noexcept {
         if(echo) {
             r.echo->add(data, size);
         }
-        if(state.target().post(std::move(event))) {
+        if(r.publish_inline) {
+            state.received.fetch_add(1u, std::memory_order_relaxed); // before the handlers see it
+            (void)state.target().publish(event);
+        } else if(state.target().post(std::move(event))) {
             state.received.fetch_add(1u, std::memory_order_relaxed);
         } else {
             if(echo) {
@@ -533,11 +541,20 @@ void deliver_durable(receiver &r, natsMsg *msg) noexcept {
             (void)natsMsg_Term(msg, nullptr);
             return;
         }
+        const char *data = natsMsg_GetData(msg);
+        const auto size = static_cast<std::size_t>(natsMsg_GetDataLength(msg));
+        const bool echo = r.echo->senders.load(std::memory_order_acquire) > 0;
+        if(echo) {
+            r.echo->add(data, size);
+        }
         if(state.target().post(std::move(event))) {
             r.refused.erase(seq);
             (void)natsMsg_Ack(msg, nullptr);
             state.received.fetch_add(1u, std::memory_order_relaxed);
         } else {
+            if(echo) {
+                (void)r.echo->take(data, size);
+            }
             r.refused.insert(seq);
             (void)natsMsg_Nak(msg, nullptr);
             state.rejected.fetch_add(1u, std::memory_order_relaxed);
@@ -644,6 +661,7 @@ public:
         entry->state = state_.get();
         entry->deliver = &detail::deliver<Event>;
         entry->echo = state_->echo_for(event_name<Event>());
+        entry->publish_inline = options.publish_inline;
         const std::string subj{subject};
         natsStatus s = NATS_OK;
         if(options.queue_group.empty()) {
