@@ -119,14 +119,12 @@ struct connection_hooks {
     static void on_async_error(natsConnection *nc, natsSubscription *, natsStatus status, void *closure) noexcept {
         auto *self = static_cast<connection_hooks *>(closure);
         const char *text = nullptr;
-        std::string message;
-        if(status != NATS_SLOW_CONSUMER && nc != nullptr && natsConnection_GetLastError(nc, &text) != NATS_OK &&
-           text != nullptr && *text != '\0') {
-            message = text;
-        } else {
-            message = natsStatus_GetText(status);
+        if(status == NATS_SLOW_CONSUMER || nc == nullptr || natsConnection_GetLastError(nc, &text) == NATS_OK ||
+           text == nullptr || *text == '\0') {
+            text = natsStatus_GetText(status);
         }
         EVBUS_TRY {
+            std::string message{text};
             if(self->on_error) {
                 self->on_error(message);
             }
