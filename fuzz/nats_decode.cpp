@@ -1,0 +1,91 @@
+// libFuzzer target: the NATS bridge's decoder (evbus::nats::decode) over any bytes. The input is cut
+// into the two header values and the payload, as a message from an unknown sender would carry them:
+//   [selector][type length][type][version length][version][payload...]
+// (a length of 0xFF: that header is absent). It must never read outside the payload (ASan), and a
+// message it accepts must be one the bridge could have sent: re-encoding the event gives its bytes.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include <evbus/bridge/nats_wire.hpp>
+
+#include "../tests/bridge/nats_types.hpp"
+
+namespace {
+
+struct cursor {
+    const std::uint8_t *data;
+    std::size_t size;
+
+    /// Takes one header value: nullptr when absent (length 0xFF) or when the input ends.
+    bool header(std::string &out, bool &present) {
+        if(size == 0u) {
+            return false;
+        }
+        const std::size_t n = data[0];
+        ++data;
+        --size;
+        present = n != 0xFFu;
+        if(!present) {
+            return true;
+        }
+        if(n > size) {
+            return false;
+        }
+        out.assign(reinterpret_cast<const char *>(data), n);
+        data += n;
+        size -= n;
+        return true;
+    }
+};
+
+template<typename Event>
+void check(const std::string &type, bool has_type, const std::string &version, bool has_version,
+           const std::uint8_t *payload, std::size_t size) {
+    // The payload in its own allocation, so that ASan sees a read one byte past it.
+    std::uint8_t *copy = size == 0u ? nullptr : static_cast<std::uint8_t *>(std::malloc(size));
+    if(size != 0u) {
+        std::memcpy(copy, payload, size);
+    }
+    Event event{};
+    const evbus::nats::decode_status status = evbus::nats::decode(
+        has_type ? type.c_str() : nullptr, has_version ? version.c_str() : nullptr, copy, size, event);
+    if(status == evbus::nats::decode_status::ok) {
+        evbus::detail::byte_buffer buffer;
+        evbus::byte_sink sink{buffer};
+        evbus::codec<Event>::encode(event, sink);
+        if(buffer.size() != size || (size != 0u && std::memcmp(buffer.data(), copy, size) != 0)) {
+            std::abort(); // accepted bytes that the bridge would not have sent
+        }
+    }
+    std::free(copy);
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
+    if(size == 0u) {
+        return 0;
+    }
+    const std::uint8_t selector = data[0];
+    cursor in{data + 1, size - 1u};
+    std::string type, version;
+    bool has_type = false, has_version = false;
+    if(!in.header(type, has_type) || !in.header(version, has_version)) {
+        return 0;
+    }
+    switch(selector % 3u) {
+    case 0:
+        check<nats_test::tick>(type, has_type, version, has_version, in.data, in.size);
+        break;
+    case 1:
+        check<nats_test::fill>(type, has_type, version, has_version, in.data, in.size);
+        break;
+    default:
+        check<nats_test::chat>(type, has_type, version, has_version, in.data, in.size);
+        break;
+    }
+    return 0;
+}

@@ -1,0 +1,350 @@
+#include <evbus/bridge/nats.hpp>
+#include <evbus/core/bus.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "nats_server.hpp"
+#include "nats_types.hpp"
+
+using evbus_test::dispatch_until;
+using evbus_test::nats_server;
+using evbus_test::wait_until;
+using nats_test::chat;
+using nats_test::fill;
+using nats_test::tick;
+
+namespace {
+
+/// Publishes raw bytes with optional bridge headers through the C client, as another program would.
+void publish_raw(evbus::nats::connection &nc, const char *subject, const char *type, const char *version,
+                 const void *data, int size) {
+    natsMsg *msg = nullptr;
+    REQUIRE(natsMsg_Create(&msg, subject, nullptr, static_cast<const char *>(data), size) == NATS_OK);
+    if(type != nullptr) {
+        REQUIRE(natsMsgHeader_Set(msg, "Evbus-Type", type) == NATS_OK);
+    }
+    if(version != nullptr) {
+        REQUIRE(natsMsgHeader_Set(msg, "Evbus-Version", version) == NATS_OK);
+    }
+    REQUIRE(natsConnection_PublishMsg(nc.native(), msg) == NATS_OK);
+    natsMsg_Destroy(msg);
+}
+
+} // namespace
+
+TEST_CASE("typed events round-trip between two buses over two connections", "[bridge][nats]") {
+    nats_server server;
+    evbus::nats::connection out_conn{server.url()};
+    evbus::nats::connection in_conn{server.url()};
+    REQUIRE(out_conn.connected());
+    evbus::bus feed;
+    evbus::bus strategy;
+    evbus::nats::bridge out{feed, out_conn};
+    evbus::nats::bridge in{strategy, in_conn};
+    auto s1 = out.send<tick>("md.tick");
+    auto s2 = out.send<chat>("game.chat");
+    auto r1 = in.receive<tick>("md.tick");
+    auto r2 = in.receive<chat>("game.chat");
+    REQUIRE(s1.active());
+    REQUIRE(r1.active());
+    REQUIRE(in_conn.flush()); // the server has the subscriptions
+
+    std::vector<tick> ticks;
+    std::vector<chat> chats;
+    auto h1 = strategy.subscribe<tick>([&](const tick &t) { ticks.push_back(t); });
+    auto h2 = strategy.subscribe<chat>([&](const chat &c) { chats.push_back(c); });
+    constexpr int n = 1000;
+    for(int i = 0; i < n; ++i) {
+        if(i % 2 == 0) {
+            feed.publish(tick{i, 0.5 * i});
+        } else {
+            REQUIRE(feed.post(tick{i, 0.5 * i}));
+            feed.dispatch();
+        }
+    }
+    feed.publish(chat{"ann", std::string(300, 'x')});
+    REQUIRE(dispatch_until(strategy, [&] { return ticks.size() == n && chats.size() == 1u; }));
+    for(int i = 0; i < n; ++i) {
+        REQUIRE(ticks[static_cast<std::size_t>(i)].id == i); // one publisher, one subject: in order
+        REQUIRE(ticks[static_cast<std::size_t>(i)].px == 0.5 * i);
+    }
+    REQUIRE(chats[0].from == "ann");
+    REQUIRE(chats[0].text == std::string(300, 'x'));
+    // libnats' thread counts a message right after its post: the handler may have run first.
+    REQUIRE(wait_until([&] { return in.stats().received == n + 1u; }));
+    const auto so = out.stats();
+    const auto si = in.stats();
+    REQUIRE(so.sent == n + 1u);
+    REQUIRE(so.send_failed == 0u);
+    REQUIRE(si.received == n + 1u);
+    REQUIRE(si.malformed == 0u);
+    REQUIRE(si.dropped == 0u);
+    REQUIRE(si.rejected == 0u);
+
+    // Resetting a handle unsubscribes at NATS and locally: nothing more arrives, nothing more is sent.
+    r1.reset();
+    REQUIRE_FALSE(r1.active());
+    REQUIRE(in_conn.flush());
+    feed.publish(tick{-1, 0.0});
+    feed.publish(chat{"bob", "marker"}); // still received: orders the check below
+    REQUIRE(dispatch_until(strategy, [&] { return chats.size() == 2u; }));
+    REQUIRE(ticks.size() == n);
+    s1.reset();
+    feed.publish(tick{-2, 0.0});
+    REQUIRE(out.stats().sent == n + 3u); // the -1 tick and the marker chat, not the -2 tick
+}
+
+TEST_CASE("publish_inline: handlers run on libnats' thread, without dispatch", "[bridge][nats]") {
+    nats_server server;
+    evbus::nats::connection out_conn{server.url()};
+    evbus::nats::connection in_conn{server.url()};
+    evbus::bus feed, sink;
+    evbus::nats::bridge out{feed, out_conn}, in{sink, in_conn};
+    auto s = out.send<tick>("md.tick");
+    evbus::nats::receive_options options;
+    options.publish_inline = true;
+    auto r = in.receive<tick>("md.tick", options);
+    REQUIRE(in_conn.flush());
+    const auto main_thread = std::this_thread::get_id();
+    std::atomic<int> got{0};
+    std::atomic<int> on_main{0};
+    auto h = sink.subscribe<tick>([&](const tick &t) {
+        on_main += std::this_thread::get_id() == main_thread ? 1 : 0;
+        if(t.id == got) {
+            ++got; // in order
+        }
+    });
+    for(int i = 0; i < 100; ++i) {
+        feed.publish(tick{i, 0.0});
+    }
+    REQUIRE(wait_until([&] { return got == 100; })); // nobody dispatches sink
+    REQUIRE(on_main == 0);
+    REQUIRE(in.stats().received == 100u);
+    REQUIRE(sink.stats().posted == 0u);
+}
+
+TEST_CASE("a queue group shares the messages among its members; a plain receiver sees all", "[bridge][nats]") {
+    nats_server server;
+    evbus::nats::connection c0{server.url()};
+    evbus::nats::connection c1{server.url()};
+    evbus::nats::connection c2{server.url()};
+    evbus::nats::connection c3{server.url()};
+    evbus::bus feed, w1, w2, audit;
+    evbus::nats::bridge b0{feed, c0}, b1{w1, c1}, b2{w2, c2}, b3{audit, c3};
+    auto s = b0.send<fill>("oms.fill");
+    auto r1 = b1.receive<fill>("oms.fill", "workers");
+    auto r2 = b2.receive<fill>("oms.fill", "workers");
+    auto r3 = b3.receive<fill>("oms.fill");
+    REQUIRE(c1.flush());
+    REQUIRE(c2.flush());
+    REQUIRE(c3.flush());
+    std::atomic<int> n1{0}, n2{0}, n3{0};
+    auto h1 = w1.subscribe<fill>([&](const fill &) { ++n1; });
+    auto h2 = w2.subscribe<fill>([&](const fill &) { ++n2; });
+    auto h3 = audit.subscribe<fill>([&](const fill &) { ++n3; });
+    constexpr int n = 1000;
+    for(int i = 0; i < n; ++i) {
+        feed.publish(fill{i, 1});
+    }
+    REQUIRE(wait_until([&] {
+        w1.dispatch();
+        w2.dispatch();
+        audit.dispatch();
+        return n1 + n2 == n && n3 == n;
+    }));
+    REQUIRE(n1 > 0); // random among members: 2^-1000 that one gets none
+    REQUIRE(n2 > 0);
+    REQUIRE(wait_until([&] { return b1.stats().received + b2.stats().received == n && b3.stats().received == n; }));
+}
+
+TEST_CASE("no echo: a bridge does not send back what it received, nor receive what it sent", "[bridge][nats]") {
+    nats_server server;
+    evbus::nats::connection ca{server.url()};
+    evbus::nats::connection cb{server.url()};
+    evbus::bus a, b;
+    evbus::nats::bridge ba{a, ca}, bb{b, cb};
+    // Both processes send and receive the same subject.
+    auto sa = ba.send<tick>("echo.tick");
+    auto ra = ba.receive<tick>("echo.tick");
+    auto sb = bb.send<tick>("echo.tick");
+    auto rb = bb.receive<tick>("echo.tick");
+    REQUIRE(ca.flush());
+    REQUIRE(cb.flush());
+    std::vector<std::int64_t> got_a, got_b;
+    auto ha = a.subscribe<tick>([&](const tick &t) { got_a.push_back(t.id); });
+    auto hb = b.subscribe<tick>([&](const tick &t) { got_b.push_back(t.id); });
+
+    for(int i = 0; i < 10; ++i) {
+        a.publish(tick{i, 1.0});
+    }
+    REQUIRE(got_a.size() == 10u); // the local handler
+    REQUIRE(ca.flush());          // the server has processed them: an echo would be on its way first
+    REQUIRE(dispatch_until(b, [&] { return got_b.size() == 10u; }));
+    REQUIRE(wait_until([&] { return bb.stats().received == 10u; }));
+    REQUIRE(bb.stats().sent == 0u); // delivered on b, not sent back out
+    REQUIRE(bb.stats().echo_suppressed == 10u);
+    // A marker from b orders a's view: a's own ticks would have reached it before.
+    b.publish(tick{100, 2.0});
+    REQUIRE(bb.stats().sent == 1u);
+    REQUIRE(dispatch_until(a, [&] { return got_a.size() == 11u; }));
+    REQUIRE(got_a.back() == 100);
+    REQUIRE(wait_until([&] { return ba.stats().received == 1u; }));
+    REQUIRE(ba.stats().echo_suppressed == 1u);
+    REQUIRE(ba.stats().sent == 10u);
+    // An event equal to a received one, published locally, still goes out once the echo was used up.
+    a.publish(tick{100, 2.0});
+    REQUIRE(ba.stats().sent == 11u);
+}
+
+TEST_CASE("malformed messages are counted and never posted", "[bridge][nats]") {
+    nats_server server;
+    evbus::nats::connection raw{server.url()};
+    evbus::nats::connection cin{server.url()};
+    evbus::bus bus;
+    evbus::nats::bridge in{bus, cin};
+    auto r = in.receive<tick>("md.tick");
+    auto rc = in.receive<chat>("game.chat");
+    REQUIRE(cin.flush());
+    std::vector<tick> got;
+    std::vector<chat> chats;
+    auto h = bus.subscribe<tick>([&](const tick &t) { got.push_back(t); });
+    auto hc = bus.subscribe<chat>([&](const chat &c) { chats.push_back(c); });
+    const tick good{7, 1.5};
+    const char garbage[] = "\x00\xff garbage \r\n";
+    publish_raw(raw, "md.tick", nullptr, nullptr, garbage, sizeof garbage); // no headers
+    publish_raw(raw, "md.tick", nullptr, nullptr, &good, sizeof good);      // right size, no headers
+    publish_raw(raw, "md.tick", "test.fill", "1", &good, sizeof good);      // wrong type name
+    publish_raw(raw, "md.tick", "test.tick", "2", &good, sizeof good);      // wrong version
+    publish_raw(raw, "md.tick", "test.tick", nullptr, &good, sizeof good);  // no version
+    publish_raw(raw, "md.tick", "test.tick", "1", &good, sizeof good - 1);  // too short
+    publish_raw(raw, "md.tick", "test.tick", "1", garbage, sizeof garbage); // wrong size
+    publish_raw(raw, "md.tick", "test.tick", "1", nullptr, 0);              // empty
+    const unsigned char lying[] = {0xff, 0xff, 0xff, 0x7f, 'a'};            // a 2 GB string
+    publish_raw(raw, "game.chat", "test.chat", "1", lying, sizeof lying);
+    publish_raw(raw, "md.tick", "test.tick", "1", &good, sizeof good); // the one good message, last
+    REQUIRE(dispatch_until(bus, [&] { return got.size() == 1u; }));
+    REQUIRE(wait_until([&] { return in.stats().malformed == 9u; }));
+    REQUIRE(got[0].id == 7);
+    REQUIRE(chats.empty());
+    REQUIRE(wait_until([&] { return in.stats().received == 1u; }));
+    REQUIRE(bus.stats().posted == 1u);
+}
+
+TEST_CASE("a slow consumer's drops are counted: every message sent is received or dropped", "[bridge][nats]") {
+    nats_server server;
+    evbus::nats::connection cout{server.url()};
+    evbus::nats::connection cin{server.url()};
+    evbus::bus feed;
+    evbus::bus_config config;
+    config.capacity = 1;
+    config.overflow = evbus::overflow_policy::block; // a post that waits: libnats' thread stalls
+    evbus::bus slow{config};
+    evbus::nats::bridge out{feed, cout}, in{slow, cin};
+    auto s = out.send<tick>("md.tick");
+    evbus::nats::receive_options options;
+    options.pending_messages = 8;
+    auto r = in.receive<tick>("md.tick", options);
+    REQUIRE(cin.flush());
+    std::atomic<int> delivered{0};
+    auto h = slow.subscribe<tick>([&](const tick &) { ++delivered; });
+    constexpr std::uint64_t n = 200;
+    for(std::uint64_t i = 0; i < n; ++i) {
+        feed.publish(tick{static_cast<std::int64_t>(i), 0.0});
+    }
+    REQUIRE(cout.flush());
+    // Nobody dispatches yet: the client holds 8, the rest is dropped.
+    REQUIRE(wait_until([&] { return in.stats().dropped > 0u; }));
+    REQUIRE(dispatch_until(slow, [&] {
+        const auto st = in.stats();
+        return st.received + st.dropped == n && delivered == static_cast<int>(st.received);
+    }));
+    const auto st = in.stats();
+    REQUIRE(out.stats().sent == n);
+    REQUIRE(st.received + st.dropped == n);
+    REQUIRE(st.dropped >= n - 20u);
+    REQUIRE(st.malformed == 0u);
+    REQUIRE(wait_until([&] { return cin.stats().slow_consumer > 0u; }));
+}
+
+TEST_CASE("a full bounded bus rejects received messages, counted", "[bridge][nats]") {
+    nats_server server;
+    evbus::nats::connection cout{server.url()};
+    evbus::nats::connection cin{server.url()};
+    evbus::bus feed;
+    evbus::bus_config config;
+    config.capacity = 4;
+    evbus::bus bounded{config};
+    evbus::nats::bridge out{feed, cout}, in{bounded, cin};
+    auto s = out.send<tick>("md.tick");
+    auto r = in.receive<tick>("md.tick");
+    REQUIRE(cin.flush());
+    for(int i = 0; i < 10; ++i) {
+        feed.publish(tick{i, 0.0});
+    }
+    REQUIRE(wait_until([&] { return in.stats().received + in.stats().rejected == 10u; }));
+    REQUIRE(in.stats().received == 4u);
+    REQUIRE(in.stats().rejected == 6u);
+    REQUIRE(bounded.stats().rejected == 6u);
+    REQUIRE(bounded.dispatch() == 4u);
+}
+
+TEST_CASE("a server killed and restarted: the bridge reconnects, what was refused is counted", "[bridge][nats]") {
+    nats_server server;
+    evbus::nats::connection_options options;
+    options.servers = {server.url()};
+    options.reconnect.max_attempts = -1;
+    options.reconnect.wait = std::chrono::milliseconds{20};
+    options.reconnect.buffer_size = 4096; // fills during the outage: refusals are counted
+    evbus::nats::connection cout{options};
+    evbus::nats::connection cin{options};
+    evbus::bus feed, sink;
+    evbus::nats::bridge out{feed, cout}, in{sink, cin};
+    auto s = out.send<tick>("md.tick");
+    auto r = in.receive<tick>("md.tick");
+    REQUIRE(cin.flush());
+    std::vector<std::int64_t> got;
+    auto h = sink.subscribe<tick>([&](const tick &t) { got.push_back(t.id); });
+    std::uint64_t published = 0u;
+    for(int i = 0; i < 100; ++i, ++published) {
+        feed.publish(tick{i, 0.0});
+    }
+    REQUIRE(dispatch_until(sink, [&] { return got.size() == 100u; }));
+
+    server.kill();
+    REQUIRE(wait_until([&] { return cout.status() == evbus::nats::connection_status::reconnecting; }));
+    // Publishes are buffered while reconnecting, then refused once the buffer is full.
+    for(int i = 0; i < 100000 && out.stats().send_failed < 10u; ++i, ++published) {
+        feed.publish(tick{1000 + i, 0.0});
+    }
+    REQUIRE(out.stats().send_failed >= 10u);
+
+    server.restart();
+    REQUIRE(wait_until([&] { return cout.connected() && cin.connected(); }, std::chrono::seconds{15}));
+    REQUIRE(cin.flush()); // the receiver's subscription is back at the server
+    for(int i = 0; i < 100; ++i, ++published) {
+        feed.publish(tick{1000000 + i, 0.0});
+    }
+    REQUIRE(dispatch_until(sink, [&] { return !got.empty() && got.back() == 1000000 + 99; }));
+    REQUIRE(wait_until([&] { return in.stats().received == got.size(); }));
+    const auto so = out.stats();
+    const auto si = in.stats();
+    // Every event the bus delivered to the sender is counted as sent or refused.
+    REQUIRE(so.sent + so.send_failed == published);
+    REQUIRE(si.received == got.size());
+    REQUIRE(si.received <= so.sent);
+    REQUIRE(si.malformed == 0u);
+    const std::uint64_t lost = so.sent - si.received - si.dropped; // in flight when the server died
+    INFO("sent " << so.sent << " refused " << so.send_failed << " received " << si.received << " lost " << lost);
+    std::size_t after = 0u;
+    for(std::int64_t id: got) {
+        after += id >= 1000000 ? 1u : 0u;
+    }
+    REQUIRE(after == 100u); // after the restart, nothing is lost
+    // libnats reports disconnects and reconnects on its callback thread, maybe after the status changed.
+    REQUIRE(wait_until([&] { return cout.stats().reconnects >= 1u && cout.stats().disconnects >= 1u; }));
+}

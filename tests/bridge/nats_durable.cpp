@@ -1,0 +1,139 @@
+#include <evbus/bridge/nats.hpp>
+#include <evbus/core/bus.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "nats_server.hpp"
+#include "nats_types.hpp"
+
+using evbus_test::dispatch_until;
+using evbus_test::nats_server;
+using evbus_test::wait_until;
+using nats_test::fill;
+
+namespace {
+
+evbus::nats::connection_options reconnecting(const nats_server &server) {
+    evbus::nats::connection_options options;
+    options.servers = {server.url()};
+    options.reconnect.max_attempts = -1;
+    options.reconnect.wait = std::chrono::milliseconds{20};
+    return options;
+}
+
+} // namespace
+
+TEST_CASE("durable: every acknowledged event arrives once, in order, across a server restart",
+          "[bridge][nats][durable]") {
+    nats_server server{{}, true};
+    evbus::nats::connection cout{reconnecting(server)};
+    evbus::nats::connection cin{reconnecting(server)};
+    evbus::bus oms, gateway;
+    evbus::nats::bridge out{oms, cout}, in{gateway, cin};
+    auto s = out.send_durable<fill>("oms.fill"); // creates the stream EVBUS_oms_fill
+    auto r = in.receive_durable<fill>("oms.fill", "gateway");
+    std::vector<std::int64_t> got;
+    auto h = gateway.subscribe<fill>([&](const fill &f) { got.push_back(f.order); });
+    for(int i = 0; i < 50; ++i) {
+        oms.publish(fill{i, 1}); // returns once the stream acknowledged it
+    }
+    REQUIRE(out.stats().sent == 50u);
+    REQUIRE(dispatch_until(gateway, [&] { return got.size() == 50u; }));
+
+    server.kill(); // the store survives: a crash of the process, not of the machine
+    server.restart();
+    REQUIRE(wait_until([&] { return cout.connected() && cin.connected(); }, std::chrono::seconds{15}));
+    for(int i = 50; i < 100; ++i) {
+        oms.publish(fill{i, 1}); // retried with the same message id until the stream is back
+    }
+    REQUIRE(dispatch_until(gateway, [&] { return got.size() >= 100u; }));
+    const auto so = out.stats();
+    REQUIRE(so.sent == 100u);
+    REQUIRE(so.send_failed == 0u);
+    REQUIRE(got.size() == 100u);
+    for(std::size_t i = 0; i < got.size(); ++i) {
+        REQUIRE(got[i] == static_cast<std::int64_t>(i)); // once each, in order
+    }
+    REQUIRE(wait_until([&] { return in.stats().received == 100u; }));
+    REQUIRE(in.stats().malformed == 0u);
+}
+
+TEST_CASE("durable: a consumer resumes after the last acknowledged event", "[bridge][nats][durable]") {
+    nats_server server{{}, true};
+    evbus::nats::connection cout{server.url()};
+    evbus::bus oms;
+    evbus::nats::bridge out{oms, cout};
+    auto s = out.send_durable<fill>("oms.fill");
+    std::vector<std::int64_t> got;
+    {
+        evbus::nats::connection cin{server.url()};
+        evbus::bus gateway;
+        evbus::nats::bridge in{gateway, cin};
+        auto r = in.receive_durable<fill>("oms.fill", "gateway");
+        auto h = gateway.subscribe<fill>([&](const fill &f) { got.push_back(f.order); });
+        for(int i = 0; i < 10; ++i) {
+            oms.publish(fill{i, 1});
+        }
+        REQUIRE(dispatch_until(gateway, [&] { return got.size() == 10u; }));
+        REQUIRE(wait_until([&] { return in.stats().received == 10u; }));
+        REQUIRE(cin.flush()); // the acknowledgements are at the server
+    }                         // the gateway process goes away; its consumer stays
+    for(int i = 10; i < 30; ++i) {
+        oms.publish(fill{i, 1}); // stored while nobody consumes
+    }
+    evbus::nats::connection cin{server.url()};
+    evbus::bus gateway;
+    evbus::nats::bridge in{gateway, cin};
+    auto r = in.receive_durable<fill>("oms.fill", "gateway");
+    auto h = gateway.subscribe<fill>([&](const fill &f) { got.push_back(f.order); });
+    REQUIRE(dispatch_until(gateway, [&] { return got.size() >= 30u; }));
+    REQUIRE(got.size() == 30u);
+    for(std::size_t i = 0; i < got.size(); ++i) {
+        REQUIRE(got[i] == static_cast<std::int64_t>(i));
+    }
+}
+
+TEST_CASE("durable: a refused post is not acknowledged, so it is redelivered and arrives once",
+          "[bridge][nats][durable]") {
+    nats_server server{{}, true};
+    evbus::nats::connection cout{server.url()};
+    evbus::nats::connection cin{server.url()};
+    evbus::bus oms;
+    evbus::bus_config config;
+    config.capacity = 2;
+    evbus::bus gateway{config};
+    evbus::nats::bridge out{oms, cout}, in{gateway, cin};
+    auto s = out.send_durable<fill>("oms.fill");
+    evbus::nats::durable_options options;
+    options.max_ack_pending = 1; // one at a time: the order holds across redeliveries
+    auto r = in.receive_durable<fill>("oms.fill", "gateway", options);
+    std::vector<std::int64_t> got;
+    auto h = gateway.subscribe<fill>([&](const fill &f) { got.push_back(f.order); });
+    for(int i = 0; i < 6; ++i) {
+        oms.publish(fill{i, 1});
+    }
+    REQUIRE(wait_until([&] { return in.stats().rejected > 0u; })); // the full bus refused
+    REQUIRE(dispatch_until(gateway, [&] { return got.size() >= 6u; }));
+    REQUIRE(got == std::vector<std::int64_t>{0, 1, 2, 3, 4, 5});
+    REQUIRE(wait_until([&] { return in.stats().received == 6u; }));
+}
+
+#if EVBUS_HAS_EXCEPTIONS
+TEST_CASE("durable: a server without JetStream is an error with a message", "[bridge][nats][durable]") {
+    nats_server server; // no --js
+    evbus::nats::connection nc{server.url()};
+    evbus::bus bus;
+    evbus::nats::bridge br{bus, nc};
+    try {
+        auto s = br.send_durable<fill>("oms.fill");
+        FAIL("a durable send without JetStream");
+    } catch(const evbus::error &e) {
+        REQUIRE(e.code() == evbus::errc::io_error);
+        REQUIRE_THAT(e.what(), Catch::Contains("JetStream stream 'EVBUS_oms_fill'"));
+    }
+}
+#endif
