@@ -2,7 +2,7 @@
 # libnats, the official NATS C client. Debian's libnats-dev 3.4.1 ships a broken CMake config (it names
 # a static library that is not installed and hard-codes libprotobuf-c's path), so libnats is found
 # through its pkg-config file. EVBUS_NATS defaults to ON when it is found; ON without it is an error
-# that says what to install. The core target evbus::evbus stays header-only and links nothing new.
+# that says what to install, and so is including the bridge through evbus::nats when it is OFF. The core target evbus::evbus stays header-only and links nothing new.
 find_package(PkgConfig QUIET)
 if(PkgConfig_FOUND)
   pkg_check_modules(EVBUS_LIBNATS QUIET IMPORTED_TARGET libnats)
@@ -25,4 +25,10 @@ if(EVBUS_NATS)
   message(STATUS "evbus: NATS bridge evbus::nats with libnats ${EVBUS_LIBNATS_VERSION}")
 else()
   message(STATUS "evbus: no NATS bridge (libnats not found by pkg-config, or EVBUS_NATS=OFF)")
+  # A project that links evbus::nats anyway (FetchContent on a machine without libnats) gets a
+  # compile error that says what to install, rather than CMake's "target not found".
+  add_library(evbus_nats INTERFACE)
+  add_library(evbus::nats ALIAS evbus_nats)
+  target_link_libraries(evbus_nats INTERFACE evbus::evbus)
+  target_compile_definitions(evbus_nats INTERFACE EVBUS_NATS_UNAVAILABLE)
 endif()

@@ -5,6 +5,10 @@
 /// @brief evbus::nats::connection: an RAII connection to a NATS server (or a cluster) through the
 /// official C client, libnats. Part of the optional target evbus::nats.
 
+#if defined(EVBUS_NATS_UNAVAILABLE)
+#    error "evbus::nats: evbus was configured without libnats (EVBUS_NATS is OFF), so this target cannot build: install the NATS C client and pkg-config (Debian: apt-get install libnats-dev pkg-config), then configure again"
+#endif
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
