@@ -6,7 +6,7 @@
 /// official C client, libnats. Part of the optional target evbus::nats.
 
 #if defined(EVBUS_NATS_UNAVAILABLE)
-#    error "evbus::nats: evbus was configured without libnats (EVBUS_NATS is OFF), so this target cannot build: install the NATS C client and pkg-config (Debian: apt-get install libnats-dev pkg-config), then configure again"
+#    error "evbus::nats was configured without libnats: apt-get install libnats-dev pkg-config, configure again"
 #endif
 
 #include <atomic>
