@@ -41,7 +41,7 @@ evbus::bus_config ring(std::size_t capacity) {
 } // namespace
 
 TEST_CASE("spsc: post, post_bulk and dispatch on one thread allocate nothing", "[alloc][queue][spsc]") {
-    evbus::basic_bus<evbus::spsc> feed{ring(128)};
+    evbus::basic_bus<evbus::spsc> feed{ring(256)}; // 160 a round
     evbus::channel<tick, evbus::spsc> lane{ring(128)};
     evbus::channel<std::string, evbus::spsc> strings{ring(128)}; // stored in its slot: no envelope
     std::uint64_t sum = 0;

@@ -336,12 +336,14 @@ TEST_CASE("spsc: destroying a lane delivers what is still queued", "[queue][spsc
     int ticks = 0;
     int notes = 0;
     {
-        lane_bus feed{bounded(8)};
-        auto a = feed.subscribe<tick>([&](const tick &) { ++ticks; });
-        auto b = feed.subscribe<note>([&](const note &) { ++notes; });
-        REQUIRE(feed.post(tick{1, 0.0}));
-        REQUIRE(feed.post(note{2, std::string(64, 'n')}));
-        REQUIRE(feed.post(tick{3, 0.0}));
+        auto feed = std::make_unique<lane_bus>(bounded(8));
+        auto a = feed->subscribe<tick>([&](const tick &) { ++ticks; });
+        auto b = feed->subscribe<note>([&](const note &) { ++notes; });
+        REQUIRE(feed->post(tick{1, 0.0}));
+        REQUIRE(feed->post(note{2, std::string(64, 'n')}));
+        REQUIRE(feed->post(tick{3, 0.0}));
+        feed.reset(); // while the handlers are subscribed
+        CHECK_FALSE(a.active());
     }
     CHECK(ticks == 2);
     CHECK(notes == 1);
