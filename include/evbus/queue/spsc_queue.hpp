@@ -79,7 +79,6 @@ inline constexpr const char *spsc_second_consumer =
     "evbus::spsc: two threads dispatched or cleared one spsc lane at the same time (one consumer thread at a "
     "time)";
 
-#if EVBUS_DEBUG_CHECKS
 /// EVBUS_DEBUG_CHECKS: which thread is on one side of a lane. Another thread entering while it is
 /// there is the misuse named by the message; the same thread may enter again (a handler).
 class spsc_side_check {
@@ -112,7 +111,6 @@ private:
     std::atomic<std::thread::id> owner_{};
     unsigned depth_{0u}; // written by the owner only
 };
-#endif
 
 /// A bounded FIFO ring for one producer thread and one consumer thread. Positions count up
 /// without wrapping (64 bits); position p lives in slot p & mask_. The producer writes an item in
@@ -483,10 +481,9 @@ private:
 
     wakeup wakeup_; // its flag read on every post sits on a line of its own
 
-#if EVBUS_DEBUG_CHECKS
+    // Used only with EVBUS_DEBUG_CHECKS, but always there: the layout does not depend on the switch.
     alignas(64) spsc_side_check producer_check_;
     alignas(64) spsc_side_check consumer_check_;
-#endif
 };
 
 } // namespace evbus::detail
