@@ -47,9 +47,9 @@
 namespace {
 
 constexpr std::size_t burst = 64;
-constexpr std::size_t ring_size = 4096;       // every bounded queue here
-constexpr std::size_t transfer = 1u << 22;    // (d): events per process-iteration
-constexpr std::size_t rounds = 20000;         // (e): round trips per iteration
+constexpr std::size_t ring_size = 4096;    // every bounded queue here
+constexpr std::size_t transfer = 1u << 22; // (d): events per process-iteration
+constexpr std::size_t rounds = 20000;      // (e): round trips per iteration
 const bench_handler handler = bench_handlers[0];
 
 void pin_to(unsigned cpu) {
@@ -402,9 +402,7 @@ void e_round_trip_raw(benchmark::State &state) {
 }
 
 struct floor_pop_adapter: floor_adapter {
-    bool pop(bench_event &e) noexcept {
-        return ring.pop(e);
-    }
+    bool pop(bench_event &e) noexcept { return ring.pop(e); }
 };
 struct moodycamel_pop_adapter: moodycamel_single_adapter {
     bool pop(bench_event &e) { return queue.try_dequeue(e); }
@@ -504,8 +502,10 @@ void f_post_dispatch(benchmark::State &state) {
 
 } // namespace
 
-#define EVBUS_BENCH_D(...) BENCHMARK_TEMPLATE(d_throughput, __VA_ARGS__)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3)
-#define EVBUS_BENCH_E(name, ...) BENCHMARK_TEMPLATE(name, __VA_ARGS__)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1)
+#define EVBUS_BENCH_D(...)                                                                                             \
+    BENCHMARK_TEMPLATE(d_throughput, __VA_ARGS__)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3)
+#define EVBUS_BENCH_E(name, ...)                                                                                       \
+    BENCHMARK_TEMPLATE(name, __VA_ARGS__)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1)
 
 EVBUS_BENCH_D(floor_adapter);
 EVBUS_BENCH_D(floor_adapter, true);

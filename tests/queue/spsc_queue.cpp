@@ -42,9 +42,7 @@ evbus::bus_config bounded(std::size_t capacity, evbus::overflow_policy overflow 
     return cfg;
 }
 
-void check_balance(const evbus::queue_stats &st) {
-    CHECK(st.posted == st.delivered + st.discarded + st.pending);
-}
+void check_balance(const evbus::queue_stats &st) { CHECK(st.posted == st.delivered + st.discarded + st.pending); }
 } // namespace
 
 TEST_CASE("spsc: the ring is bus_config::capacity rounded up to a power of two", "[queue][spsc]") {
@@ -89,9 +87,15 @@ TEST_CASE("spsc bus: every event exactly once, in the producer's order across ty
                 bool ok = false;
                 while(!ok) { // reject: retry until there is room; block: post waits for it
                     switch(seq % 3u) {
-                    case 0u: ok = feed.post(tick{seq, 1.0}); break;
-                    case 1u: ok = feed.post(fill{seq, static_cast<int>(seq % 1000u)}); break;
-                    default: ok = feed.post(note{seq, std::to_string(seq)}); break;
+                    case 0u:
+                        ok = feed.post(tick{seq, 1.0});
+                        break;
+                    case 1u:
+                        ok = feed.post(fill{seq, static_cast<int>(seq % 1000u)});
+                        break;
+                    default:
+                        ok = feed.post(note{seq, std::to_string(seq)});
+                        break;
                     }
                 }
             }

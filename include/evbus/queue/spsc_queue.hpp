@@ -88,8 +88,8 @@ public:
         guard(spsc_side_check &check, const char *misuse) noexcept: check_{check} {
             const std::thread::id me = std::this_thread::get_id();
             std::thread::id expected{};
-            const bool entered = check.owner_.compare_exchange_strong(expected, me, std::memory_order_acq_rel) ||
-                                 expected == me;
+            const bool entered =
+                check.owner_.compare_exchange_strong(expected, me, std::memory_order_acq_rel) || expected == me;
             EVBUS_ASSERT(entered, misuse);
             (void)entered;
             (void)misuse;
@@ -401,8 +401,12 @@ private:
     };
 
 #if EVBUS_DEBUG_CHECKS
-    [[nodiscard]] spsc_side_check::guard producer_side_guard() noexcept { return {producer_check_, spsc_second_producer}; }
-    [[nodiscard]] spsc_side_check::guard consumer_side_guard() noexcept { return {consumer_check_, spsc_second_consumer}; }
+    [[nodiscard]] spsc_side_check::guard producer_side_guard() noexcept {
+        return {producer_check_, spsc_second_producer};
+    }
+    [[nodiscard]] spsc_side_check::guard consumer_side_guard() noexcept {
+        return {consumer_check_, spsc_second_consumer};
+    }
 #else
     struct no_guard {};
     [[nodiscard]] static constexpr no_guard producer_side_guard() noexcept { return {}; }
@@ -439,8 +443,7 @@ private:
     }
 
     void reject(std::size_t count) noexcept {
-        producer_.rejected.store(producer_.rejected.load(std::memory_order_relaxed) + count,
-                                 std::memory_order_relaxed);
+        producer_.rejected.store(producer_.rejected.load(std::memory_order_relaxed) + count, std::memory_order_relaxed);
     }
 
     /// Whether an accepted post is not yet taken (seq_cst: pairs with a sleeper's check).
