@@ -1,6 +1,7 @@
 // evbus::spsc lanes: steady-state post, post_bulk and dispatch allocate nothing (the ring is
 // allocated once, when the lane is built), on one thread and between two.
-#include <evbus/evbus.hpp>
+#include <evbus/core/bus.hpp>
+#include <evbus/core/channel.hpp>
 
 #include <catch2/catch.hpp>
 
