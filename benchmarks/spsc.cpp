@@ -3,7 +3,8 @@
 //  (d) one producer thread (CPU 1) to one consumer thread (CPU 0): events per second, for the
 //      evbus spsc channel and bus, the multi-producer bus, publisher and channel, raw moodycamel
 //      (token + single enqueue, token + bulk enqueue), raw ReaderWriterQueue, raw atomic_queue and
-//      a batched ring written here as the floor;
+//      a batched ring written here as the floor (spsc lanes and raw rings: 4096 slots; the
+//      multi-producer ones unbounded, as raw moodycamel is);
 //  (e) busy-spin round trip (ping-pong over two lanes): p50, p99, p99.9, against one cache line
 //      passed back and forth;
 //  (f) one thread posts 64 events then dispatches them: ns per event, against a vector.
@@ -233,16 +234,21 @@ struct atomic_queue_adapter {
 };
 #endif
 
+/// spsc lanes: a ring of ring_size slots, like the raw rings. The multi-producer bus and channel
+/// stay unbounded, as raw moodycamel is (their bound is a shared counter: a different cost).
+template<typename Threading>
 evbus::bus_config ring_config() {
     evbus::bus_config cfg;
-    cfg.capacity = ring_size;
+    if constexpr(evbus::detail::is_spsc_v<Threading>) {
+        cfg.capacity = ring_size;
+    }
     return cfg;
 }
 
 /// An evbus channel (any threading policy) with one handler.
 template<typename Threading>
 struct channel_adapter {
-    evbus::channel<bench_event, Threading> lane{ring_config()};
+    evbus::channel<bench_event, Threading> lane{ring_config<Threading>()};
     evbus::subscription s = lane.subscribe(handler);
     void push(const bench_event &e) {
         while(!lane.post(e)) {
@@ -262,7 +268,7 @@ struct channel_adapter {
 /// An evbus bus with one handler per type; Types > 1 posts alternating types (runs of 8).
 template<typename Threading, bool Mixed>
 struct bus_adapter {
-    evbus::basic_bus<Threading> bus{ring_config()};
+    evbus::basic_bus<Threading> bus{ring_config<Threading>()};
     evbus::subscription s = bus.template subscribe<bench_event>(handler);
     evbus::subscription o = bus.template subscribe<bench_other_event>(bench_other_handler);
     std::uint64_t n = 0;
@@ -283,7 +289,7 @@ struct bus_adapter {
 
 /// The multi-producer bus through a publisher (its own producer token).
 struct publisher_adapter {
-    evbus::bus bus{ring_config()};
+    evbus::bus bus{ring_config<evbus::multi_thread>()};
     evbus::subscription s = bus.subscribe<bench_event>(handler);
     std::unique_ptr<evbus::publisher<bench_event>> pub; // made on the producer thread
     void push(const bench_event &e) {
@@ -442,8 +448,8 @@ void e_round_trip_evbus(benchmark::State &state) {
     std::vector<double> samples;
     samples.reserve(rounds);
     for(auto _: state) {
-        auto ping = make_isolated<Lane>(ring_config());
-        auto pong = make_isolated<Lane>(ring_config());
+        auto ping = make_isolated<Lane>(ring_config<typename Lane::threading_policy>());
+        auto pong = make_isolated<Lane>(ring_config<typename Lane::threading_policy>());
         auto stop = make_isolated<std::atomic<bool>>(false);
         evbus::subscription echo_sub;
         evbus::subscription back_sub;
@@ -489,7 +495,7 @@ void f_floor_vector(benchmark::State &state) {
 
 template<typename Lane>
 void f_post_dispatch(benchmark::State &state) {
-    auto lane = make_isolated<Lane>(ring_config());
+    auto lane = make_isolated<Lane>(ring_config<typename Lane::threading_policy>());
     auto s = subscribe_sink(lane->value);
     for(auto _: state) {
         for(std::size_t i = 0; i < burst; ++i) {
