@@ -131,16 +131,20 @@ public:
         return true;
     }
 
+    /// Takes everything the producer has published (one read of its position), giving slots back
+    /// every 64 events.
     template<typename F>
     std::size_t drain(F &&f) noexcept {
-        const std::uint64_t head = consumer_.head.load(std::memory_order_relaxed);
+        const std::uint64_t start = consumer_.head.load(std::memory_order_relaxed);
         const std::uint64_t tail = producer_.tail.load(std::memory_order_acquire);
-        const std::uint64_t end = std::min<std::uint64_t>(tail, head + burst);
-        for(std::uint64_t p = head; p != end; ++p) {
-            f(slots_[p & (Size - 1)]);
+        for(std::uint64_t head = start; head != tail;) {
+            const std::uint64_t end = std::min<std::uint64_t>(tail, head + burst);
+            for(; head != end; ++head) {
+                f(slots_[head & (Size - 1)]);
+            }
+            consumer_.head.store(end, std::memory_order_release);
         }
-        consumer_.head.store(end, std::memory_order_release);
-        return static_cast<std::size_t>(end - head);
+        return static_cast<std::size_t>(tail - start);
     }
 
 private:
