@@ -249,7 +249,7 @@ public:
         }
         const std::uint64_t tail = producer_.tail.load(std::memory_order_relaxed);
         if(size_ - (tail - producer_.cached_released) < count) {
-            producer_.cached_released = consumer_.released.load(std::memory_order_acquire);
+            producer_.cached_released = released_.released.load(std::memory_order_acquire);
         }
         const std::size_t room = size_ - static_cast<std::size_t>(tail - producer_.cached_released);
         const std::size_t accepted = count < room ? count : room;
@@ -311,7 +311,7 @@ public:
                 got = from.taken_;
             }
             done += got;
-            consumer_.delivered.store(consumer_.delivered.load(std::memory_order_relaxed) + got,
+            released_.delivered.store(released_.delivered.load(std::memory_order_relaxed) + got,
                                       std::memory_order_release);
             release_slots();
             rethrow_first(first);
@@ -349,7 +349,7 @@ public:
         consumer_.read = tail;
         const auto dropped = static_cast<std::size_t>(tail - read);
         if(dropped != 0u) {
-            consumer_.discarded.store(consumer_.discarded.load(std::memory_order_relaxed) + dropped,
+            released_.discarded.store(released_.discarded.load(std::memory_order_relaxed) + dropped,
                                       std::memory_order_release);
             release_slots();
         }
@@ -363,8 +363,8 @@ public:
     /// The counters; delivered and discarded are read before posted, so pending never underflows.
     [[nodiscard]] queue_stats stats() const noexcept {
         queue_stats out;
-        out.delivered = consumer_.delivered.load(std::memory_order_acquire);
-        out.discarded = consumer_.discarded.load(std::memory_order_acquire);
+        out.delivered = released_.delivered.load(std::memory_order_acquire);
+        out.discarded = released_.discarded.load(std::memory_order_acquire);
         out.rejected = producer_.rejected.load(std::memory_order_relaxed);
         out.posted = producer_.tail.load(std::memory_order_acquire);
         const std::uint64_t done = out.delivered + out.discarded;
@@ -422,7 +422,7 @@ private:
     /// thread dispatching this lane (a handler) never waits: it is the one that would make room.
     EVBUS_COLD bool wait_for_room(std::uint64_t tail, clock::time_point deadline) {
         for(backoff wait;;) {
-            producer_.cached_released = consumer_.released.load(std::memory_order_acquire);
+            producer_.cached_released = released_.released.load(std::memory_order_acquire);
             if(tail - producer_.cached_released < size_) {
                 return true;
             }
@@ -438,7 +438,7 @@ private:
     /// the slot of an event a handler is running for must not be reused under it.
     void release_slots() noexcept {
         if(consumer_.depth <= 1u) {
-            consumer_.released.store(consumer_.read, std::memory_order_release);
+            released_.released.store(consumer_.read, std::memory_order_release);
         }
     }
 
@@ -448,7 +448,7 @@ private:
 
     /// Whether an accepted post is not yet taken (seq_cst: pairs with a sleeper's check).
     [[nodiscard]] bool has_pending() const noexcept {
-        const std::uint64_t released = consumer_.released.load(std::memory_order_seq_cst);
+        const std::uint64_t released = released_.released.load(std::memory_order_seq_cst);
         return producer_.tail.load(std::memory_order_seq_cst) != released;
     }
 
@@ -473,14 +473,19 @@ private:
         std::atomic<std::uint64_t> rejected{0u}; // refused posts (stats)
     } producer_;
 
-    // Written by the consumer.
+    // Written by the consumer on every event; never read by the producer.
     struct alignas(64) consumer_state {
-        std::uint64_t read{0u};                   // the next position to take
+        std::uint64_t read{0u}; // the next position to take
+        unsigned depth{0u};     // nested consumes (handlers)
+    } consumer_;
+
+    // Written by the consumer once per chunk; the producer reads released only when its cached copy
+    // says the ring is full, which must not take the line the consumer writes on every event.
+    struct alignas(64) release_state {
         std::atomic<std::uint64_t> released{0u};  // positions given back to the producer
         std::atomic<std::uint64_t> delivered{0u}; // stats
         std::atomic<std::uint64_t> discarded{0u}; // stats
-        unsigned depth{0u};                       // nested consumes (handlers)
-    } consumer_;
+    } released_;
 
     wakeup wakeup_; // its flag read on every post sits on a line of its own
 
