@@ -112,6 +112,34 @@ private:
     unsigned depth_{0u}; // written by the owner only
 };
 
+/// Where an spsc ring keeps an item: with the position it was written for (plus one) when both fit
+/// one cache line, so that a consumer finds a new item from that line alone; else the item only.
+template<typename Item>
+struct spsc_sequenced_cell {
+    std::atomic<std::uint64_t> seq{0u};
+    alignas(Item) unsigned char storage[sizeof(Item)];
+};
+
+template<typename Item>
+inline constexpr bool spsc_sequenced = sizeof(spsc_sequenced_cell<Item>) <= 64u;
+
+/// The smallest power of two at least size (size at most 64).
+[[nodiscard]] constexpr std::size_t spsc_cell_stride(std::size_t size) noexcept {
+    std::size_t stride = 1u;
+    while(stride < size) {
+        stride <<= 1u;
+    }
+    return stride;
+}
+
+template<typename Item, bool Sequenced = spsc_sequenced<Item>>
+struct spsc_cell {
+    alignas(Item) unsigned char storage[sizeof(Item)];
+};
+
+template<typename Item>
+struct alignas(spsc_cell_stride(sizeof(spsc_sequenced_cell<Item>))) spsc_cell<Item, true>: spsc_sequenced_cell<Item> {};
+
 /// A bounded FIFO ring for one producer thread and one consumer thread. Positions count up
 /// without wrapping (64 bits); position p lives in slot p & mask_. The producer writes an item in
 /// its slot and publishes tail with a release store; it reads the consumer's position only when
@@ -121,7 +149,9 @@ private:
 template<typename Item>
 class spsc_queue {
     using item_traits = queue_item_traits<Item>;
-    static constexpr std::size_t slot_align = alignof(Item) > 64u ? alignof(Item) : 64u;
+    using cell = spsc_cell<Item>;
+    static constexpr bool sequenced = spsc_sequenced<Item>;
+    static constexpr std::size_t slot_align = alignof(cell) > 64u ? alignof(cell) : 64u;
     using exception_slot = std::exception_ptr;
 
 public:
@@ -201,9 +231,14 @@ public:
 
     /// A ring of spsc_ring_size(config.capacity) slots.
     explicit spsc_queue(const bus_config &config)
-        : size_{spsc_ring_size(config.capacity)}, mask_{size_ - 1u},
-          chunk_{std::clamp<std::size_t>(size_ / 4u, 1u, 64u)}, block_{config.overflow == overflow_policy::block},
-          slots_{static_cast<Item *>(::operator new(size_ * sizeof(Item), std::align_val_t{slot_align}))} {}
+        : size_{spsc_ring_size(config.capacity)}, mask_{size_ - 1u}, chunk_{std::clamp<std::size_t>(size_ / 4u, 1u,
+                                                                                                    64u)},
+          block_{config.overflow == overflow_policy::block}, cells_{static_cast<cell *>(::operator new(
+                                                                 size_ * sizeof(cell), std::align_val_t{slot_align}))} {
+        for(std::size_t i = 0u; i < size_; ++i) {
+            ::new(static_cast<void *>(cells_ + i)) cell{};
+        }
+    }
 
     spsc_queue(const spsc_queue &) = delete;
     spsc_queue &operator=(const spsc_queue &) = delete;
@@ -211,10 +246,11 @@ public:
     /// Ends what is still queued (owners drain or clear first) and frees the ring.
     ~spsc_queue() {
         const std::uint64_t tail = producer_.tail.load(std::memory_order_acquire);
-        for(std::uint64_t p = consumer_.read; p != tail; ++p) {
+        for(std::uint64_t p = consumer_.read; p < tail; ++p) {
             detail::destroy_item(*slot(p));
         }
-        ::operator delete(slots_, std::align_val_t{slot_align});
+        static_assert(std::is_trivially_destructible_v<cell>);
+        ::operator delete(cells_, std::align_val_t{slot_align});
     }
 
     [[nodiscard]] producer_token make_token() noexcept { return {}; }
@@ -230,8 +266,12 @@ public:
             reject(1u);
             return false;
         }
-        ::new(static_cast<void *>(slots_ + (tail & mask_)))
+        cell &at = cells_[tail & mask_];
+        ::new(static_cast<void *>(at.storage))
             Item(item_traits::template make<Event>(delivery, std::forward<Arg>(arg)));
+        if constexpr(sequenced) {
+            at.seq.store(tail + 1u, std::memory_order_release);
+        }
         producer_.tail.store(tail + 1u, std::memory_order_release);
         wakeup_.posted();
         return true;
@@ -256,7 +296,7 @@ public:
         std::size_t built = 0u;
         EVBUS_TRY {
             for(; built < accepted; ++built, ++first) {
-                ::new(static_cast<void *>(slots_ + ((tail + built) & mask_)))
+                ::new(static_cast<void *>(cells_[(tail + built) & mask_].storage))
                     Item(item_traits::template make<Event>(delivery, *first));
             }
         }
@@ -267,6 +307,11 @@ public:
             EVBUS_RETHROW;
         }
         if(accepted != 0u) {
+            if constexpr(sequenced) {
+                for(std::size_t i = 0u; i < accepted; ++i) {
+                    cells_[(tail + i) & mask_].seq.store(tail + i + 1u, std::memory_order_release);
+                }
+            }
             producer_.tail.store(tail + accepted, std::memory_order_release);
             wakeup_.posted();
         }
@@ -295,11 +340,10 @@ public:
     std::size_t drain(std::size_t max, BatchFactory &&batch_factory) {
         [[maybe_unused]] const auto side = consumer_side_guard();
         const std::uint64_t start = consumer_.read;
-        const std::uint64_t tail = producer_.tail.load(std::memory_order_acquire);
-        if(tail == start || max == 0u) {
+        const std::uint64_t end = max == 0u ? start : drain_end(start, max);
+        if(end == start) {
             return 0u;
         }
-        const std::uint64_t end = start + std::min<std::uint64_t>(tail - start, max);
         const consume_scope scope{*this};
         exception_slot first{};
         std::size_t done = 0u;
@@ -332,7 +376,7 @@ public:
             (void)clear();
             return;
         }
-        while(producer_.tail.load(std::memory_order_acquire) != consumer_.read) {
+        while(producer_.tail.load(std::memory_order_acquire) > consumer_.read) {
             EVBUS_TRY { (void)drain(unbounded, batch_factory); }
             EVBUS_CATCH {} // a destructor cannot report it
         }
@@ -342,8 +386,8 @@ public:
     std::size_t clear() {
         [[maybe_unused]] const auto side = consumer_side_guard();
         const std::uint64_t read = consumer_.read;
-        const std::uint64_t tail = producer_.tail.load(std::memory_order_acquire);
-        for(std::uint64_t p = read; p != tail; ++p) {
+        const std::uint64_t tail = std::max(read, producer_.tail.load(std::memory_order_acquire));
+        for(std::uint64_t p = read; p < tail; ++p) {
             detail::destroy_item(*slot(p));
         }
         consumer_.read = tail;
@@ -366,8 +410,9 @@ public:
         out.delivered = released_.delivered.load(std::memory_order_acquire);
         out.discarded = released_.discarded.load(std::memory_order_acquire);
         out.rejected = producer_.rejected.load(std::memory_order_relaxed);
-        out.posted = producer_.tail.load(std::memory_order_acquire);
         const std::uint64_t done = out.delivered + out.discarded;
+        // A consumer may take an event by its cell before the producer's position shows it here.
+        out.posted = std::max(producer_.tail.load(std::memory_order_acquire), done);
         out.pending = out.posted > done ? out.posted - done : 0u;
         return out;
     }
@@ -413,8 +458,29 @@ private:
     [[nodiscard]] static constexpr no_guard consumer_side_guard() noexcept { return {}; }
 #endif
 
+    /// Where a drain from start stops: the events published when it starts, at most max, found
+    /// before any handler runs. Sequenced cells: the first chunk is found by its cells' words (one
+    /// line per event, not the producer's position and then the cell), and the producer's
+    /// position is read only when that chunk comes out full.
+    [[nodiscard]] std::uint64_t drain_end(std::uint64_t start, std::size_t max) const noexcept {
+        std::uint64_t found = start;
+        if constexpr(sequenced) {
+            const std::uint64_t limit = start + std::min<std::uint64_t>(chunk_, max);
+            while(found != limit && cells_[found & mask_].seq.load(std::memory_order_acquire) == found + 1u) {
+                ++found;
+            }
+            if(found != limit || max <= chunk_) {
+                return found;
+            }
+        }
+        // Events before tail were written before it was published; it may lag what the cells show.
+        const std::uint64_t tail = producer_.tail.load(std::memory_order_acquire);
+        const std::uint64_t queued = tail > start ? tail - start : 0u;
+        return std::max(found, start + std::min<std::uint64_t>(queued, max));
+    }
+
     [[nodiscard]] EVBUS_ALWAYS_INLINE Item *slot(std::uint64_t position) const noexcept {
-        return std::launder(slots_ + (position & mask_));
+        return std::launder(reinterpret_cast<Item *>(cells_[position & mask_].storage));
     }
 
     /// The ring was full as cached: reads the consumer's position, and while there is no room
@@ -449,7 +515,7 @@ private:
     /// Whether an accepted post is not yet taken (seq_cst: pairs with a sleeper's check).
     [[nodiscard]] bool has_pending() const noexcept {
         const std::uint64_t released = released_.released.load(std::memory_order_seq_cst);
-        return producer_.tail.load(std::memory_order_seq_cst) != released;
+        return producer_.tail.load(std::memory_order_seq_cst) > released;
     }
 
     static void rethrow_first(exception_slot &first) {
@@ -464,7 +530,7 @@ private:
     const std::size_t chunk_; // items per chunk: the consumer publishes its position once per chunk
     const bool block_;
     std::atomic<bool> closed_{false};
-    Item *const slots_;
+    cell *const cells_;
 
     // Written by the producer.
     struct alignas(64) producer_state {
