@@ -477,3 +477,35 @@ TEST_CASE("spsc: the producer's and the consumer's state sit on different cache 
     CHECK(sizeof(evbus::detail::spsc_queue<tick>) >= 3u * 64u);
     CHECK(alignof(evbus::detail::spsc_queue<tick>) >= 64u);
 }
+
+TEST_CASE("spsc channel: small events sit beside their position; dispatch(max) across chunks", "[queue][spsc]") {
+    static_assert(evbus::detail::spsc_sequenced<tick>, "a 16-byte event and its position share a line");
+    static_assert(!evbus::detail::spsc_sequenced<evbus::detail::envelope>, "a bus's envelope is a line itself");
+    static_assert(sizeof(evbus::detail::spsc_cell<tick>) == 32u && alignof(evbus::detail::spsc_cell<tick>) == 32u,
+                  "cells never straddle a cache line");
+    lane<tick> ch{bounded(16)}; // chunks of 4
+    std::vector<std::uint64_t> seen;
+    auto s = ch.subscribe([&](const tick &t) { seen.push_back(t.seq); });
+    for(std::uint64_t round = 0; round < 3; ++round) { // the ring wraps: old positions stay in the cells
+        for(std::uint64_t i = 0; i < 16; ++i) {
+            REQUIRE(ch.post(tick{round * 100 + i, 0.0}));
+        }
+        CHECK_FALSE(ch.post(tick{999, 0.0}));
+        CHECK(ch.dispatch(10) == 10u); // a full first chunk, then the producer's position
+        CHECK(ch.dispatch(2) == 2u);   // within one chunk: found by the cells alone
+        CHECK(ch.dispatch() == 4u);
+        CHECK(ch.dispatch() == 0u);
+    }
+    REQUIRE(seen.size() == 48u);
+    for(std::uint64_t i = 0; i < 48; ++i) {
+        CHECK(seen[i] == (i / 16) * 100 + i % 16);
+    }
+    tick bulk[5] = {{1, 0.0}, {2, 0.0}, {3, 0.0}, {4, 0.0}, {5, 0.0}};
+    CHECK(ch.post_bulk(bulk, bulk + 5) == 5u);
+    CHECK(ch.dispatch(3) == 3u);
+    CHECK(ch.dispatch() == 2u);
+    const auto st = ch.stats();
+    CHECK(st.posted == 53u);
+    CHECK(st.delivered == 53u);
+    check_balance(st);
+}
