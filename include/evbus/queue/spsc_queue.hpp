@@ -143,9 +143,11 @@ struct alignas(spsc_cell_stride(sizeof(spsc_sequenced_cell<Item>))) spsc_cell<It
 /// A bounded FIFO ring for one producer thread and one consumer thread. Positions count up
 /// without wrapping (64 bits); position p lives in slot p & mask_. The producer writes an item in
 /// its slot and publishes tail with a release store; it reads the consumer's position only when
-/// its cached copy says the ring is full. The consumer reads tail once per dispatch, hands items
-/// over in their slots, and publishes its position once per chunk (up to 64 items), so that the
-/// two sides share no cache line but the slots themselves.
+/// its cached copy says the ring is full. The consumer finds what to take by reading tail once per
+/// dispatch, or, when a cell holds its item's position too (spsc_sequenced), finds its first chunk
+/// by those words (one line per item); it hands items over in their slots and publishes its
+/// position once per chunk (up to 64 items), so that the two sides share no cache line but the
+/// cells themselves.
 template<typename Item>
 class spsc_queue {
     using item_traits = queue_item_traits<Item>;
