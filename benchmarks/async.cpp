@@ -259,11 +259,14 @@ void c_evbus_busy_spin(benchmark::State &state) {
     for(auto _: state) {
         evbus::bus ping;
         evbus::bus pong;
-        std::atomic<std::size_t> answered{0};
+        // Each on a cache line of its own: the caller writes answered every round while the echo
+        // thread polls stop, and sharing one line (as they did, side by side on the stack) added a
+        // line transfer to each round trip (docs/benchmarks.md, "spsc lanes").
+        alignas(64) std::atomic<std::size_t> answered{0};
         auto echo_sub = ping.subscribe<bench_event>([&](const bench_event &e) { pong.post(e); });
         auto back_sub =
             pong.subscribe<bench_event>([&](const bench_event &) { answered.fetch_add(1, std::memory_order_relaxed); });
-        std::atomic<bool> stop{false};
+        alignas(64) std::atomic<bool> stop{false};
         std::thread echo{[&] {
             pin_to(1);
             while(!stop.load(std::memory_order_relaxed)) {

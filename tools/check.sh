@@ -13,7 +13,8 @@ out=${EVBUS_CHECK_DIR:-$root/build/check}
 jobs=${EVBUS_JOBS:-$(nproc)}
 
 "$root/tools/install_packages.sh" g++ cmake make libconcurrentqueue-dev libfmt-dev catch2 libbenchmark-dev \
-  libboost-dev doxygen clang-14 libclang-rt-14-dev nats-server libnats-dev pkg-config openssl
+  libboost-dev doxygen clang-14 libclang-rt-14-dev nats-server libnats-dev pkg-config openssl \
+  libreaderwriterqueue-dev libatomic-queue-dev
 
 run_config() {
   local name=$1; shift

@@ -61,6 +61,17 @@
 #    define EVBUS_RETHROW (void)0
 #endif
 
+/// @def EVBUS_DEBUG_CHECKS
+/// @brief 1 to check misuse that costs time on a hot path (two threads on one side of an spsc
+/// lane); defaults to 1 without NDEBUG, 0 with it. Define it the same in every translation unit.
+#ifndef EVBUS_DEBUG_CHECKS
+#    ifdef NDEBUG
+#        define EVBUS_DEBUG_CHECKS 0
+#    else
+#        define EVBUS_DEBUG_CHECKS 1
+#    endif
+#endif
+
 namespace evbus {
 
 /// @brief Error codes reported by evbus for misuse and bad input.
@@ -140,6 +151,13 @@ inline std::atomic<error_handler> &error_hook() noexcept {
 #endif
 }
 
+/// Reports a failed EVBUS_ASSERT: prints the message with where it failed, then aborts.
+[[noreturn]] EVBUS_COLD inline void assert_failed(const char *message, const char *file, int line) noexcept {
+    std::fprintf(stderr, "evbus: assertion failed: %s (%s:%d)\n", message, file, line);
+    std::fflush(stderr);
+    std::abort();
+}
+
 } // namespace detail
 
 /// @brief Installs the hook that sees errors before abort() in -fno-exceptions builds; returns the previous one.
@@ -157,5 +175,18 @@ inline error_handler set_error_handler(error_handler handler) noexcept {
             ::evbus::detail::raise(::evbus::errc::invalid_argument, message);                                          \
         }                                                                                                              \
     } while(false)
+
+/// @brief Checks an invariant that misuse breaks, when EVBUS_DEBUG_CHECKS is 1: prints the message
+/// (which names the misuse) and aborts when it does not hold; compiles to nothing otherwise.
+#if EVBUS_DEBUG_CHECKS
+#    define EVBUS_ASSERT(cond, message)                                                                                \
+        do {                                                                                                           \
+            if(EVBUS_UNLIKELY(!(cond))) {                                                                              \
+                ::evbus::detail::assert_failed(message, __FILE__, __LINE__);                                           \
+            }                                                                                                          \
+        } while(false)
+#else
+#    define EVBUS_ASSERT(cond, message) ((void)0)
+#endif
 
 #endif

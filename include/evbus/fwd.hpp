@@ -8,6 +8,7 @@ namespace evbus {
 
 struct multi_thread;
 struct single_thread;
+struct spsc;
 struct bus_config;
 struct queue_stats;
 class subscription;

@@ -29,7 +29,7 @@
 
 namespace evbus {
 
-/// @brief Event bus over any event types, with a threading policy (multi_thread or single_thread).
+/// @brief Event bus over any event types, with a threading policy (multi_thread, single_thread or spsc).
 ///
 /// publish() calls the handlers of the event's exact type on the caller's
 /// thread, highest priority first, ties in subscription order. post() queues
@@ -256,7 +256,7 @@ private:
                            std::reference_wrapper<std::remove_reference_t<Fn>>, std::decay_t<Fn>>;
     static constexpr std::size_t initial_slots = 16u;
 
-    using cursor = typename detail::async_queue<Threading, detail::envelope>::cursor;
+    using cursor = typename detail::post_queue_t<Threading, detail::envelope>::cursor;
     class delivery_batch;
     using run_function = void (*)(delivery_batch &, cursor &);
 

@@ -134,7 +134,7 @@ private:
         list_type &list;
         decltype(std::declval<list_type &>().read_section()) section;
 
-        void operator()(typename detail::async_queue<Threading, item_type>::cursor &from) const {
+        void operator()(typename detail::post_queue_t<Threading, item_type>::cursor &from) const {
             from.deliver_while([](const item_type &) noexcept { return true; },
                                [this](const item_type &item) {
                                    list.template publish_in_section<Event>(

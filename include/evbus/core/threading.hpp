@@ -2,7 +2,7 @@
 #define EVBUS_CORE_THREADING_HPP
 
 /// @file
-/// @brief Threading policies for buses and channels: multi_thread (default) and single_thread.
+/// @brief Threading policies for buses and channels: multi_thread (default), single_thread and spsc.
 
 #include <atomic>
 #include <mutex>
@@ -76,6 +76,22 @@ struct single_thread {
     using mutex = detail::null_mutex;
     /// @brief True when several threads may use the object at once.
     static constexpr bool concurrent = false;
+};
+
+/// @brief Threading policy: one producer thread posts, one consumer thread dispatches, through a
+/// bounded ring (docs/async.md, "spsc lanes"); subscribe, unsubscribe and publish from any thread.
+/// @details A second thread posting, or dispatching, while another does is misuse: builds with
+/// EVBUS_DEBUG_CHECKS (no NDEBUG) abort with a message naming it; release builds do not check.
+struct spsc {
+    /// @brief Atomic cell type the policy uses (handlers are shared between threads).
+    template<typename Type>
+    using atomic = std::atomic<Type>;
+    /// @brief Mutex type guarding writers.
+    using mutex = std::mutex;
+    /// @brief True when several threads may use the object at once.
+    static constexpr bool concurrent = true;
+    /// @brief True: one producer and one consumer at a time, so the post queue is an spsc ring.
+    static constexpr bool single_producer = true;
 };
 
 } // namespace evbus

@@ -7,13 +7,24 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <type_traits>
 
 #include "bus_config.hpp"
 #include "async_queue.hpp"
 #include "queue_item.hpp"
 #include "queue_stats.hpp"
+#include "spsc_queue.hpp"
 
 namespace evbus {
+
+namespace detail {
+
+/// The post queue of a bus or channel of Threading that stores Item: an spsc ring for
+/// evbus::spsc, else async_queue (moodycamel, or the single-thread ring).
+template<typename Threading, typename Item>
+using post_queue_t = std::conditional_t<is_spsc_v<Threading>, spsc_queue<Item>, async_queue<Threading, Item>>;
+
+} // namespace detail
 
 /// @brief Base of basic_bus and channel: their post queue's tokens, waiting, clear, close and stats.
 /// @details Event is the channel's event type, or void for a bus (any event type); post(),
@@ -24,13 +35,14 @@ class queue_front {
 
 public:
     /// @brief Per-thread handle that makes one thread's posts cheaper (see make_producer_token()).
-    using producer_token = typename detail::async_queue<Threading, item_type>::producer_token;
+    using producer_token = typename detail::post_queue_t<Threading, item_type>::producer_token;
 
     /// @brief A token for post(token, event); use it on one thread at a time, not past the bus.
     [[nodiscard]] producer_token make_producer_token() { return queue_.make_token(); }
 
     /// @brief Blocks until an event is queued, wake_waiters() is called, or timeout passes;
-    /// true when events are pending. multi_thread only. An idle waiter uses no CPU.
+    /// true when events are pending. multi_thread and spsc (on the consumer thread) only. An idle
+    /// waiter uses no CPU.
     template<typename Rep, typename Period>
     bool wait_for(std::chrono::duration<Rep, Period> timeout) {
         return queue_.wait_until(detail::deadline_after(timeout));
@@ -45,7 +57,8 @@ public:
     /// @brief Wakes every thread blocked in wait_for().
     void wake_waiters() { queue_.wake_all(); }
 
-    /// @brief Drops every queued event; returns how many (counted in stats().discarded).
+    /// @brief Drops every queued event; returns how many (counted in stats().discarded). spsc: a
+    /// consumer operation (the dispatching thread, or a handler).
     std::size_t clear() { return queue_.clear(); }
 
     /// @brief Rejects every later post(); events already queued stay deliverable.
@@ -57,7 +70,8 @@ public:
     /// @brief Counters of the post queue: posted, rejected, delivered, discarded, pending.
     [[nodiscard]] queue_stats stats() const noexcept { return queue_.stats(); }
 
-    /// @brief The bound of the post queue (evbus::unbounded for none).
+    /// @brief The bound of the post queue (evbus::unbounded for none; spsc: the ring's slots,
+    /// bus_config::capacity rounded up to a power of two).
     [[nodiscard]] std::size_t capacity() const noexcept { return queue_.capacity(); }
 
 protected:
@@ -68,7 +82,7 @@ protected:
     ~queue_front() = default;
 
     /// @brief The queue itself, for basic_bus and channel.
-    detail::async_queue<Threading, item_type> queue_;
+    detail::post_queue_t<Threading, item_type> queue_;
 };
 
 } // namespace evbus

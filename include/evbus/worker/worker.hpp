@@ -41,7 +41,8 @@ struct worker_config {
 /// @brief Runs `target.dispatch()` on its own thread until stop() or destruction (and, given a
 /// scheduler, its `poll()`).
 ///
-/// Target is a multi_thread bus or channel that outlives the worker. A handler
+/// Target is a multi_thread or spsc bus or channel that outlives the worker (for spsc, the
+/// worker's thread is the lane's one consumer). A handler
 /// exception does not stop the worker: it is counted in errors() and the first
 /// one is kept for first_error().
 template<typename Target>
