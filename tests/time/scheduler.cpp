@@ -57,7 +57,7 @@ struct counted {
 } // namespace
 
 TEMPLATE_TEST_CASE("due events are posted in deadline order, ties in scheduling order", "[time][scheduler]", evbus::bus,
-                   evbus::st_bus) {
+                   evbus::st_bus, evbus::basic_bus<evbus::spsc>) {
     using clock = evbus::manual_clock<tag<1>>;
     clock::reset();
     TestType bus;
@@ -558,6 +558,31 @@ TEST_CASE("a worker polls its scheduler, and a blocked worker wakes for a timer"
     w.stop();
     CHECK(far.active());
     CHECK(w.errors() == 0u);
+}
+
+TEST_CASE("a worker on an spsc bus polls its scheduler: its thread is the lane's producer", "[time][scheduler][worker]") {
+    for(const auto strategy:
+        {evbus::wait_strategy::busy_spin, evbus::wait_strategy::yield, evbus::wait_strategy::block}) {
+        evbus::basic_bus<evbus::spsc> bus;
+        std::atomic<int> got{0};
+        auto sub = bus.subscribe<tick>([&](const tick &t) { got.fetch_add(t.id); });
+        evbus::scheduler<> sched{bus};
+        evbus::worker_config config;
+        config.wait = strategy;
+        evbus::basic_worker w{bus, sched, config};
+        auto far = sched.post_after(1h, tick{1000});
+        auto a = sched.post_after(1ms, tick{1}); // earlier than far: wakes a blocked worker
+        auto every = sched.post_every(2ms, tick{10});
+        const auto give_up = std::chrono::steady_clock::now() + 30s; // hang guard only
+        while(got.load() < 21 && std::chrono::steady_clock::now() < give_up) {
+            std::this_thread::sleep_for(1ms);
+        }
+        every.cancel();
+        w.stop();
+        CHECK(got.load() >= 21);
+        CHECK(far.active());
+        CHECK(w.errors() == 0u);
+    }
 }
 
 TEST_CASE("worker{bus, sched, config} with every wait strategy", "[time][scheduler][worker]") {

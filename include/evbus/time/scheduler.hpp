@@ -46,7 +46,7 @@ struct type_list {};
 
 /// The bus threading policies a scheduler can post into; the scheduler stores which one its bus
 /// has, so one scheduler type serves them all. A new policy (spsc) is added here.
-using scheduler_threadings = type_list<multi_thread, single_thread>;
+using scheduler_threadings = type_list<multi_thread, single_thread, spsc>;
 
 template<typename Type, typename List>
 struct index_in;
@@ -651,8 +651,9 @@ private:
 /// @brief Delayed and periodic events, posted into a bus when they come due on Clock.
 ///
 /// Clock is a std-style clock with a static now() (std::chrono::steady_clock by default;
-/// evbus::manual_clock for simulated time). One scheduler type takes any bus (bus, st_bus) and
-/// timers of any event types. post_after, post_at, post_every and cancel() are safe from any
+/// evbus::manual_clock for simulated time). One scheduler type takes any bus (bus, st_bus,
+/// basic_bus<spsc>: the thread that polls is then one of the lane's producers) and timers of any
+/// event types. post_after, post_at, post_every and cancel() are safe from any
 /// thread, a handler included; poll() and poll_until() from one thread at a time. The bus must
 /// outlive the scheduler; see docs/time.md for that and the other misuse outcomes.
 template<typename Clock = std::chrono::steady_clock>
@@ -667,7 +668,8 @@ public:
     /// @brief Clock's durations: delays and periods.
     using duration = typename Clock::duration;
 
-    /// @brief A scheduler that posts into target (evbus::bus or evbus::st_bus), which must outlive it.
+    /// @brief A scheduler that posts into target (evbus::bus, evbus::st_bus or basic_bus<spsc>), which
+    /// must outlive it.
     template<typename Threading>
     explicit scheduler(basic_bus<Threading> &target) {
         static_assert(detail::contains<Threading, detail::scheduler_threadings>::value,
