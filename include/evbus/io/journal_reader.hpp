@@ -171,7 +171,13 @@ struct is_scheduler<Scheduler, std::void_t<typename Scheduler::clock, typename S
 /// origin is its own); nullopt when that is not after start (no wait).
 [[nodiscard]] inline std::optional<std::chrono::nanoseconds>
 paced_due(std::chrono::nanoseconds start, std::int64_t first, std::int64_t recorded, double speed) noexcept {
-    const double offset = (static_cast<double>(recorded) - static_cast<double>(first)) / speed;
+    // Exact when the distance fits in int64_t (a double holds ~1.7e18 ns to 256 ns only), in double beyond.
+    const std::int64_t distance = saturating_sub(recorded, first);
+    const double offset =
+        (distance == std::numeric_limits<std::int64_t>::max() || distance == std::numeric_limits<std::int64_t>::min()
+             ? static_cast<double>(recorded) - static_cast<double>(first)
+             : static_cast<double>(distance)) /
+        speed;
     if(!(offset >= 1.0)) {
         return std::nullopt; // not later than the first record (or NaN): at once
     }
