@@ -48,6 +48,15 @@ std::string utc(std::int64_t ns) {
     return out;
 }
 
+/// to - from in seconds, for timestamps anywhere in int64_t (a CRC-valid file may span more than 2^63 ns:
+/// subtracting them as int64_t would overflow).
+double seconds_between(std::int64_t from, std::int64_t to) {
+    const std::uint64_t distance = to >= from ? static_cast<std::uint64_t>(to) - static_cast<std::uint64_t>(from)
+                                              : static_cast<std::uint64_t>(from) - static_cast<std::uint64_t>(to);
+    const double seconds = static_cast<double>(distance) / 1e9;
+    return to >= from ? seconds : -seconds;
+}
+
 #if !EVBUS_HAS_EXCEPTIONS
 [[noreturn]] void on_error(evbus::errc code, const char *message) noexcept {
     std::fprintf(stderr, "evbus-journal: %s\n", message);
@@ -81,8 +90,8 @@ int inspect(const char *path, unsigned long count, bool quiet) {
         highest = rec.timestamp > highest ? rec.timestamp : highest;
         if(!quiet && records < count) {
             std::printf("  #%-8" PRIu64 " +%.9f s  %s v%u  %zu bytes ", rec.sequence,
-                        static_cast<double>(rec.timestamp - first) / 1e9, std::string{rec.type_name}.c_str(),
-                        rec.version, rec.size);
+                        seconds_between(first, rec.timestamp), std::string{rec.type_name}.c_str(), rec.version,
+                        rec.size);
             for(std::size_t i = 0; i < rec.size && i < 16u; ++i) {
                 std::printf(" %02x", static_cast<unsigned>(rec.payload[i]));
             }
@@ -103,7 +112,7 @@ int inspect(const char *path, unsigned long count, bool quiet) {
         std::printf("records     %" PRIu64 "\n", records);
         if(records != 0u) {
             std::printf("time span   %s .. %s (%.9f s)\n", utc(first).c_str(), utc(last).c_str(),
-                        static_cast<double>(highest - lowest) / 1e9);
+                        seconds_between(lowest, highest));
         }
     }
     if(st.corrupt_bytes != 0u) {

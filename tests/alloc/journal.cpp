@@ -6,7 +6,9 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
+#include <new>
 #include <string>
+#include <vector>
 
 #include <unistd.h>
 
@@ -18,6 +20,9 @@ struct quote {
     double bid;
     double ask;
 };
+struct long_named {
+    int id;
+};
 } // namespace
 
 template<>
@@ -25,6 +30,55 @@ struct evbus::event_traits<quote> {
     static constexpr std::string_view name = "alloc.quote";
     static constexpr std::uint32_t version = 1;
 };
+
+// A name long enough that its type-table entry outgrows a small writer's buffer (a growth mid-entry).
+template<>
+struct evbus::event_traits<long_named> {
+    static constexpr std::string_view name =
+        "alloc.long_named.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+        "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
+    static constexpr std::uint32_t version = 1;
+};
+
+TEST_CASE("an allocation failure while announcing a type leaves no partial frame in the journal", "[alloc][journal]") {
+    const bool writer_thread = GENERATE(false, true);
+    CAPTURE(writer_thread);
+    const std::string path = "/tmp/evbus_alloc_journal_announce_" + std::to_string(::getpid()) + ".evj";
+    {
+        evbus::st_bus bus;
+        evbus::journal_config config;
+        config.buffer_size = 1; // a 257-byte buffer: the 300-byte name makes it grow inside the entry
+        config.writer_thread = writer_thread;
+        evbus::journal_writer jw{path, config};
+        auto r = jw.record<long_named>(bus);
+        bool failed = false;
+        {
+            alloc_counter::scoped_failure no_memory; // the buffer cannot grow for the entry of long_named
+            try {
+                bus.publish(long_named{1});
+            } catch(const std::bad_alloc &) {
+                failed = true;
+            }
+        }
+        REQUIRE(failed);
+        bus.publish(long_named{2});
+        bus.publish(long_named{3});
+        jw.flush();
+        REQUIRE(jw.stats().records == 2u);
+    }
+    {
+        evbus::journal_reader jr{path};
+        evbus::st_bus bus;
+        std::vector<int> ids;
+        auto s = bus.subscribe<long_named>([&ids](const long_named &e) { ids.push_back(e.id); });
+        REQUIRE(jr.replay(bus) == 2u);
+        REQUIRE(ids == std::vector<int>{2, 3});
+        REQUIRE(jr.stats().corrupt_bytes == 0u);
+        REQUIRE(jr.stats().types == 1u);
+    }
+    std::remove(path.c_str());
+}
 
 TEMPLATE_TEST_CASE("recording and replaying allocate nothing in steady state", "[alloc][journal]", evbus::bus,
                    evbus::st_bus) {

@@ -9,6 +9,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <limits>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -21,7 +23,7 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr std::int64_t created_at = 1'700'000'000'000'000'000; // the journal's header: 2023-11-14
-std::int64_t fake_now = created_at;                           // what the writer's timestamp source reads
+std::int64_t fake_now = created_at;                            // what the writer's timestamp source reads
 
 std::int64_t fake_timestamp() noexcept { return fake_now; }
 
@@ -97,7 +99,8 @@ TEST_CASE("paced replay publishes each record at its recorded offset divided by 
     REQUIRE(pacer.waits == std::vector<std::chrono::nanoseconds>{start + 5ms, start + 15ms, start + 20ms});
 }
 
-TEST_CASE("paced replay that falls behind publishes late records at once and keeps its schedule", "[io][journal_replay]") {
+TEST_CASE("paced replay that falls behind publishes late records at once and keeps its schedule",
+          "[io][journal_replay]") {
     temp_file file{"replay_behind"};
     write_ticks(file.path(), {0, 10'000'000, 20'000'000, 30'000'000});
     evbus::journal_reader jr{file.path()};
@@ -179,7 +182,7 @@ TEST_CASE("replay with a scheduler fires each timer between the records, at its 
     const std::vector<std::string> expected{"tick0@1", "bell2@2", "bell1@3", "bell3@3",
                                             "tick1@5", "bell2@6", "tick2@9"};
     REQUIRE(seen == expected);
-    REQUIRE(clock::now() == clock::time_point{9ms}); // the last record's time
+    REQUIRE(clock::now() == clock::time_point{9ms});           // the last record's time
     REQUIRE(sched.next_deadline() == clock::time_point{10ms}); // due after the last record: still pending
     REQUIRE(bus.stats().pending == 0u);
 }
@@ -285,4 +288,120 @@ TEST_CASE("journal_reader exposes the type table and its size for tools", "[io][
     REQUIRE(type.known);
     REQUIRE(jr.size() == 32u + 64u + 2u * 48u);
     REQUIRE(rec.timestamp == created_at);
+}
+
+TEST_CASE("replay with a scheduler keeps a record whose timers' handler threw, and delivers it on the next call",
+          "[io][journal_replay]") {
+    using clock = evbus::manual_clock<replay_tag<20>>;
+    clock::reset();
+    temp_file file{"replay_timer_throws"};
+    write_ticks(file.path(), {1'000'000, 5'000'000, 9'000'000});
+    evbus::journal_reader jr{file.path()};
+    evbus::bus bus;
+    evbus::scheduler<clock> sched{bus};
+    std::vector<int> ticks;
+    bool thrown = false;
+    auto t = bus.subscribe<tick>([&](const tick &e) { ticks.push_back(e.id); });
+    auto b = bus.subscribe<bell>([&](const bell &) {
+        if(!thrown) {
+            thrown = true;
+            throw std::runtime_error{"a timer handler fails"};
+        }
+    });
+    evbus::timer once = sched.post_at(clock::time_point{3ms}, bell{1}); // between tick 0 and tick 1
+    REQUIRE_THROWS_AS(jr.replay(bus, sched), std::runtime_error);
+    REQUIRE(ticks == std::vector<int>{0});
+    const auto &st = jr.stats();
+    REQUIRE(st.records == st.replayed + st.unknown + st.malformed);
+    REQUIRE(jr.replay(bus, sched) == 2u); // tick 1 is not lost
+    REQUIRE(ticks == std::vector<int>{0, 1, 2});
+    REQUIRE(st.records == 3u);
+    REQUIRE(st.replayed == 3u);
+}
+
+namespace {
+/// Writes a journal whose header says created and whose records carry the given timestamps (a
+/// crafted file: every checksum is valid).
+void write_stamped(const std::string &path, std::int64_t created, const std::vector<std::int64_t> &stamps) {
+    evbus::journal_config config;
+    config.timestamp = &fake_timestamp;
+    fake_now = created;
+    evbus::st_bus bus;
+    evbus::journal_writer jw{path, config};
+    auto r = jw.record<tick>(bus);
+    for(std::size_t k = 0; k < stamps.size(); ++k) {
+        fake_now = stamps[k];
+        bus.publish(tick{static_cast<int>(k), 0.5});
+    }
+}
+} // namespace
+
+TEST_CASE("paced replay survives timestamps and pacer times at the ends of int64 (no overflow)",
+          "[io][journal_replay]") {
+    constexpr std::int64_t lowest = std::numeric_limits<std::int64_t>::min();
+    constexpr std::int64_t highest = std::numeric_limits<std::int64_t>::max();
+    temp_file file{"replay_extreme_pace"};
+    write_stamped(file.path(), 0, {lowest + 1, highest - 1}); // 2^64 ns apart
+    evbus::st_bus bus;
+    int seen = 0;
+    auto s = bus.subscribe<tick>([&seen](const tick &) { ++seen; });
+    const double speed = GENERATE(0.1, 1.0, 1e-300);
+    const std::int64_t origin = GENERATE(0, std::int64_t{9'000'000'000'000'000'000}, highest - 1, lowest + 1);
+    CAPTURE(speed, origin);
+    test_pacer pacer;
+    pacer.time = std::chrono::nanoseconds{origin};
+    evbus::replay_options options;
+    options.speed = speed;
+    options.pacer = &pacer;
+    evbus::journal_reader jr{file.path()};
+    REQUIRE(jr.replay(bus, options) == 2u);
+    REQUIRE(seen == 2);
+    REQUIRE(pacer.waits.size() == 1u);                          // the second record is later: replay waits for it
+    REQUIRE(pacer.waits[0] > std::chrono::nanoseconds{origin}); // saturated, never wrapped around
+}
+
+TEST_CASE("replay with a scheduler maps extreme recorded times without overflow", "[io][journal_replay]") {
+    constexpr std::int64_t highest = std::numeric_limits<std::int64_t>::max();
+    temp_file file{"replay_extreme_time"};
+    // created far before the epoch, a record at an ordinary time: recorded - created overflows
+    write_stamped(file.path(), -8'000'000'000'000'000'000, {1'700'000'000'000'000'000, highest - 1});
+    evbus::st_bus bus;
+    int seen = 0;
+    auto s = bus.subscribe<tick>([&seen](const tick &) { ++seen; });
+    SECTION("since_created, a timer due late") {
+        using clock = evbus::manual_clock<replay_tag<21>>;
+        clock::reset();
+        evbus::scheduler<clock> sched{bus};
+        evbus::timer late = sched.post_at(clock::time_point{std::chrono::nanoseconds{highest - 10}}, bell{1});
+        test_pacer pacer;
+        evbus::replay_options options;
+        options.speed = 0.1;
+        options.pacer = &pacer;
+        evbus::journal_reader jr{file.path()};
+        REQUIRE(jr.replay(bus, sched, options) == 2u);
+    }
+    SECTION("unix_epoch with a timer, paced slowly") {
+        using clock = evbus::manual_clock<replay_tag<22>>;
+        clock::reset();
+        evbus::scheduler<clock> sched{bus};
+        evbus::timer soon = sched.post_after(1s, bell{1});
+        test_pacer pacer;
+        evbus::replay_options options;
+        options.time = evbus::replay_time::unix_epoch;
+        options.speed = 0.1;
+        options.pacer = &pacer;
+        evbus::journal_reader jr{file.path()};
+        REQUIRE(jr.replay(bus, sched, options) == 2u);
+    }
+    SECTION("from_now, the clock far from the records") {
+        using clock = evbus::manual_clock<replay_tag<23>>;
+        clock::reset();
+        clock::set(clock::time_point{std::chrono::nanoseconds{highest - 5}});
+        evbus::scheduler<clock> sched{bus};
+        evbus::replay_options options;
+        options.time = evbus::replay_time::from_now;
+        evbus::journal_reader jr{file.path()};
+        REQUIRE(jr.replay(bus, sched, options) == 2u);
+    }
+    REQUIRE(seen == 2);
 }

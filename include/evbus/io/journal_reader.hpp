@@ -136,6 +136,57 @@ struct is_scheduler<Scheduler, std::void_t<typename Scheduler::clock, typename S
                                            decltype(std::declval<const Scheduler &>().next_deadline())>>
     : std::true_type {};
 
+/// a + b, saturated to the range of int64_t (journal times are file-controlled: no overflow).
+[[nodiscard]] inline std::int64_t saturating_add(std::int64_t a, std::int64_t b) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+    std::int64_t sum = 0;
+    if(!__builtin_add_overflow(a, b, &sum)) {
+        return sum;
+    }
+#else
+    if(b >= 0 ? a <= std::numeric_limits<std::int64_t>::max() - b : a >= std::numeric_limits<std::int64_t>::min() - b) {
+        return a + b;
+    }
+#endif
+    return b >= 0 ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min();
+}
+
+/// a - b, saturated to the range of int64_t.
+[[nodiscard]] inline std::int64_t saturating_sub(std::int64_t a, std::int64_t b) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+    std::int64_t difference = 0;
+    if(!__builtin_sub_overflow(a, b, &difference)) {
+        return difference;
+    }
+#else
+    if(b >= 0 ? a >= std::numeric_limits<std::int64_t>::min() + b : a <= std::numeric_limits<std::int64_t>::max() + b) {
+        return a - b;
+    }
+#endif
+    return b >= 0 ? std::numeric_limits<std::int64_t>::min() : std::numeric_limits<std::int64_t>::max();
+}
+
+/// When paced replay publishes a record recorded at `recorded`: start + (recorded - first) / speed on
+/// the pacer's clock, computed in double and saturated (timestamps are file-controlled, the pacer's
+/// origin is its own); nullopt when that is not after start (no wait).
+[[nodiscard]] inline std::optional<std::chrono::nanoseconds>
+paced_due(std::chrono::nanoseconds start, std::int64_t first, std::int64_t recorded, double speed) noexcept {
+    // Exact when the distance fits in int64_t (a double holds ~1.7e18 ns to 256 ns only), in double beyond.
+    const std::int64_t distance = saturating_sub(recorded, first);
+    const double offset =
+        (distance == std::numeric_limits<std::int64_t>::max() || distance == std::numeric_limits<std::int64_t>::min()
+             ? static_cast<double>(recorded) - static_cast<double>(first)
+             : static_cast<double>(distance)) /
+        speed;
+    if(!(offset >= 1.0)) {
+        return std::nullopt; // not later than the first record (or NaN): at once
+    }
+    constexpr double limit = 9223372036854775807.0; // 2^63 once rounded: no int64_t at or above it
+    const std::int64_t step =
+        offset >= limit ? std::numeric_limits<std::int64_t>::max() : static_cast<std::int64_t>(offset);
+    return std::chrono::nanoseconds{saturating_add(start.count(), step)};
+}
+
 /// The default pacer: steady_clock and a sleep.
 class steady_pacer final: public replay_pacer {
 public:
@@ -218,7 +269,8 @@ public:
     /// (a bus or an st_bus), as fast as possible; returns how many were published. Unknown and malformed
     /// records are counted and skipped; a torn or corrupt tail ends it (stats().corrupt_bytes).
     /// Exceptions from handlers propagate; the record that raised counts as replayed, and a later call
-    /// resumes after it.
+    /// resumes after it. (With a scheduler, an exception from a timer's handler or from poll_until, raised
+    /// before the record is published, leaves the record unread: a later call publishes it.)
     template<typename Threading>
     std::size_t replay(basic_bus<Threading> &target) {
         return replay(target, replay_options{});
@@ -262,12 +314,14 @@ public:
             origin = std::numeric_limits<std::int64_t>::min(); // set by the first record
             break;
         }
+        // Recorded times (and the header's created) come from the file: the mapping saturates, never overflows.
         const auto to_clock = [&origin](std::int64_t recorded) {
-            const std::int64_t since = recorded > origin ? recorded - origin : 0;
+            const std::int64_t since = recorded > origin ? detail::journal::saturating_sub(recorded, origin) : 0;
             return time_point{std::chrono::duration_cast<duration>(std::chrono::nanoseconds{since})};
         };
         const auto to_recorded = [&origin](time_point at) {
-            return origin + std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count();
+            return detail::journal::saturating_add(
+                origin, std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count());
         };
         time_point reached = time_point::min();
         const auto advance = [&reached](time_point to) {
@@ -280,8 +334,12 @@ public:
         };
         return replay_records(target, options, [&](std::int64_t recorded, auto &pace) {
             if(origin == std::numeric_limits<std::int64_t>::min()) {
-                origin = recorded - std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now().time_since_epoch())
-                                        .count();
+                origin = detail::journal::saturating_sub(
+                    recorded,
+                    std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now().time_since_epoch()).count());
+                if(origin == std::numeric_limits<std::int64_t>::min()) {
+                    origin = std::numeric_limits<std::int64_t>::min() + 1; // min() means "not set yet"
+                }
             }
             const time_point at = to_clock(recorded);
             for(std::optional<time_point> due = timers.next_deadline(); due && *due <= at;
@@ -337,6 +395,8 @@ public:
                (types_[type - 1u].size != 0u && types_[type - 1u].size != size)) {
                 return stop();
             }
+            record_at_ = at_;
+            previous_sequence_ = last_sequence_;
             at_ += padded_length;
             last_sequence_ = sequence;
             current_type_ = type;
@@ -373,7 +433,8 @@ private:
     /// record's time (never below an earlier record's); pace(recorded) waits until the paced time of
     /// a recorded time (ns), and before_record calls it for the record and for what it does first.
     template<typename Threading, typename BeforeRecord>
-    std::size_t replay_records(basic_bus<Threading> &target, const replay_options &options, BeforeRecord &&before_record) {
+    std::size_t replay_records(basic_bus<Threading> &target, const replay_options &options,
+                               BeforeRecord &&before_record) {
         EVBUS_EXPECT(options.speed >= 0.0 && std::isfinite(options.speed),
                      "evbus::journal_reader::replay: speed must be 0 (as fast as possible) or a positive, finite "
                      "factor of the recorded pace");
@@ -387,11 +448,10 @@ private:
             if(!paced) {
                 return;
             }
-            const double offset = static_cast<double>(recorded - first) / options.speed;
-            const std::chrono::nanoseconds due =
-                start + std::chrono::nanoseconds{static_cast<std::int64_t>(std::min(offset, 9.0e18))};
-            if(pacer.now() < due) {
-                pacer.wait_until(due);
+            const std::optional<std::chrono::nanoseconds> due =
+                detail::journal::paced_due(start, first, recorded, options.speed);
+            if(due && pacer.now() < *due) {
+                pacer.wait_until(*due);
             }
         };
         std::int64_t latest = std::numeric_limits<std::int64_t>::min();
@@ -409,7 +469,13 @@ private:
                 start = pacer.now();
                 first = latest;
             }
-            before_record(latest, pace);
+            // Timers and dispatch run before the record is published, and may raise (a timer handler's
+            // exception, errc::closed): the record is then given back, so that the next call publishes it.
+            EVBUS_TRY { before_record(latest, pace); }
+            EVBUS_CATCH {
+                unread_record();
+                EVBUS_RETHROW;
+            }
             const detail::journal::deliver_fn deliver =
                 Threading::concurrent ? known->deliver_multi : known->deliver_single;
             ++stats_.replayed;
@@ -489,6 +555,13 @@ private:
         return true;
     }
 
+    /// Steps back over the record next() returned last (its type entries stay read): next() returns it again.
+    void unread_record() noexcept {
+        at_ = record_at_;
+        last_sequence_ = previous_sequence_;
+        --stats_.records;
+    }
+
     bool stop() noexcept {
         stats_.corrupt_bytes = size_ - at_;
         done_ = true;
@@ -510,6 +583,8 @@ private:
     std::uint16_t version_{0u};
     std::int64_t created_{0};
     std::uint64_t last_sequence_{0u};
+    std::size_t record_at_{0u};           // where the record next() returned last starts
+    std::uint64_t previous_sequence_{0u}; // last_sequence_ before it
     std::uint32_t current_type_{0u};
     std::vector<journal_type> types_;
     std::vector<const detail::journal::known_type *> known_; // parallel to types_: null, unknown

@@ -54,10 +54,13 @@ struct journal_writer_stats {
     std::uint64_t records = 0u;      ///< events appended
     std::uint64_t bytes = 0u;        ///< bytes written to the file, its header included
     std::uint64_t write_errors = 0u; ///< failed write(2) or fsync(2) calls (disk full, file size limit)
-    std::uint64_t dropped = 0u;      ///< appended events lost to failed writes (never in the file)
+    std::uint64_t dropped = 0u;      ///< events lost to failed writes, or too long for a frame (never in the file)
 };
 
 namespace detail::journal {
+
+/// The longest frame a journal holds (its length field has 32 bits; padded, it still fits).
+inline constexpr std::size_t max_frame_length = 0xFFFFFFF8u;
 
 /// What a journal_writer shares with its recording handlers, which may outlive it.
 class writer_state {
@@ -104,7 +107,9 @@ public:
     }
 
     /// Appends one record of Event (file id `id`); writes the buffer out when it is full. Never
-    /// raises for a failed write: that is counted, and flush() reports it.
+    /// raises for a failed write: that is counted, and flush() reports it. A record longer than a frame
+    /// holds (4 GiB) is dropped and counted in stats().dropped. An exception from the codec or a failed
+    /// allocation leaves the buffer as it was (no partial frame).
     template<typename Event>
     void append(std::uint32_t id, const Event &event) {
         std::unique_lock<std::mutex> lock{mutex_};
@@ -127,12 +132,17 @@ public:
             buffer_.truncate(begin);
             EVBUS_RETHROW;
         }
+        if(EVBUS_UNLIKELY(buffer_.size() - begin > max_frame_length)) {
+            buffer_.truncate(begin); // a frame's length field has 32 bits: the record is dropped, and counted
+            ++stats_.dropped;
+            return;
+        }
         seal(begin, id, next_sequence_++, timestamp);
         ++stats_.records;
         ++buffered_records_;
         if(buffer_.size() >= threshold_) {
             if(threaded_) {
-                hand_over(lock);
+                hand_over(lock, true);
             } else {
                 write_out();
             }
@@ -217,11 +227,15 @@ private:
     void announce(std::uint32_t id, type_slot &slot, std::int64_t timestamp) {
         const std::size_t begin = buffer_.size();
         const known_type &known = *slot.known;
-        buffer_.extend(frame_header_size);
         const std::uint32_t fields[5] = {id, known.version, known.size, known.encoding,
                                          static_cast<std::uint32_t>(known.name.size())};
-        buffer_.append(fields, sizeof fields);
-        buffer_.append(known.name.data(), known.name.size());
+        // One extend for the whole entry, padding included: if it cannot grow the buffer (bad_alloc),
+        // nothing of the entry is in it; once it has, nothing below allocates.
+        const std::size_t length = frame_header_size + sizeof fields + known.name.size();
+        std::byte *frame = buffer_.extend(padded(length));
+        std::memcpy(frame + frame_header_size, fields, sizeof fields);
+        std::memcpy(frame + frame_header_size + sizeof fields, known.name.data(), known.name.size());
+        buffer_.truncate(begin + length); // seal() pads it again
         seal(begin, type_entry_type, 0u, timestamp);
         slot.announced = true;
         slot.announced_at = offset_ + (in_flight_ ? spare_.size() : 0u) + begin; // where it lands in the file
@@ -248,8 +262,13 @@ private:
 
     /// Gives the full buffer to the writer thread (waiting while it still writes the previous one) and
     /// goes on with the empty spare.
-    void hand_over(std::unique_lock<std::mutex> &lock) noexcept {
+    /// With only_if_full (the append path), nothing is handed over if, after the wait, the buffer is no
+    /// longer full: another appender handed it over meanwhile, and this one's record is in the new buffer.
+    void hand_over(std::unique_lock<std::mutex> &lock, bool only_if_full = false) noexcept {
         done_.wait(lock, [this] { return !in_flight_; });
+        if(only_if_full && buffer_.size() < threshold_) {
+            return;
+        }
         std::swap(buffer_, spare_);
         spare_records_ = buffered_records_;
         buffered_records_ = 0u;
@@ -268,9 +287,12 @@ private:
             }
             const std::uint64_t at = offset_; // only this thread moves offset_ while it runs
             lock.unlock();
-            for(std::size_t frame = 0u; frame < spare_.size();) {
+            for(std::size_t frame = 0u; spare_.size() - frame >= frame_header_size;) {
                 std::byte *f = spare_.data() + frame;
                 const std::size_t length = padded(load<std::uint32_t>(f + at_length));
+                if(length < frame_header_size || length > spare_.size() - frame) {
+                    break; // cannot happen (every frame is whole when sealed); never loop or walk past the buffer
+                }
                 store(f + at_crc, frame_crc(f, length));
                 frame += length;
             }

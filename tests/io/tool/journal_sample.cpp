@@ -1,11 +1,12 @@
 // Writes the journals the evbus-journal tests read (tools/CMakeLists.txt): DIR/good.evj (5 ticks
 // and a codec event), DIR/corrupt.evj (one bit of the last record flipped), DIR/torn.evj (cut in
-// the middle of the last record) and DIR/not_a_journal.evj.
+// the middle of the last record), DIR/span.evj (two records 2^64 ns apart) and DIR/not_a_journal.evj.
 // Usage: evbus_journal_sample DIR
 #include <evbus/io/journal_writer.hpp>
 
 #include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,19 @@ int main(int argc, char **argv) {
         }
         fake_now += 250'000'000;
         bus.publish(journal_test::note{"end of session", 3});
+    }
+    {
+        // span.evj: two ticks at the ends of int64_t, 2^64 ns apart (valid checksums: a crafted file)
+        evbus::journal_config config;
+        config.timestamp = &fake_timestamp;
+        evbus::st_bus bus;
+        evbus::journal_writer jw{dir + "/span.evj", config};
+        auto a = jw.record<journal_test::tick>(bus);
+        fake_now = std::numeric_limits<std::int64_t>::max() - 1;
+        bus.publish(journal_test::tick{1, 1.0});
+        fake_now = std::numeric_limits<std::int64_t>::min() + 1;
+        bus.publish(journal_test::tick{2, 2.0});
+        fake_now = 1'764'547'200'000'000'000;
     }
     std::vector<std::byte> bytes = journal_test::read_all(good);
     std::vector<std::byte> corrupt = bytes;
