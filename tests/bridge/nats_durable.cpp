@@ -137,3 +137,28 @@ TEST_CASE("durable: a server without JetStream is an error with a message", "[br
     }
 }
 #endif
+
+TEST_CASE("durable: a bridge that sends and receives a subject does not receive its own events",
+          "[bridge][nats][durable]") {
+    nats_server server{{}, true};
+    evbus::nats::connection nc{server.url()};
+    evbus::nats::connection other{server.url()};
+    evbus::bus oms, audit;
+    evbus::nats::bridge br{oms, nc}, watcher{audit, other};
+    auto s = br.send_durable<fill>("oms.fill");
+    auto r = br.receive_durable<fill>("oms.fill", "oms");
+    auto w = watcher.receive_durable<fill>("oms.fill", "audit");
+    std::vector<std::int64_t> got, seen;
+    auto h = oms.subscribe<fill>([&](const fill &f) { got.push_back(f.order); });
+    auto ha = audit.subscribe<fill>([&](const fill &f) { seen.push_back(f.order); });
+    for(int i = 0; i < 10; ++i) {
+        oms.publish(fill{i, 1});
+    }
+    REQUIRE(br.stats().sent == 10u);
+    REQUIRE(dispatch_until(audit, [&] { return seen.size() == 10u; })); // stored, delivered to others
+    REQUIRE(wait_until([&] { return br.stats().echo_suppressed == 10u; }));
+    (void)oms.dispatch();
+    REQUIRE(got.size() == 10u); // the local deliveries only
+    REQUIRE(br.stats().received == 0u);
+    REQUIRE(watcher.stats().echo_suppressed == 0u);
+}
