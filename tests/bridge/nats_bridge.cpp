@@ -377,7 +377,7 @@ TEST_CASE("resetting a receive while messages arrive does not crash (libnats 3.4
             (void)natsConnection_FlushTimeout(raw.native(), 1000);
         }
     }};
-    for(int round = 0; round < 30; ++round) {
+    for(int round = 0; round < 100; ++round) {
         const auto before = in.stats();
         auto r = in.receive<tick>("flood.tick");
         REQUIRE(wait_until([&] {

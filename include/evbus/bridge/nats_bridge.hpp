@@ -209,10 +209,17 @@ struct receiver {
     std::condition_variable cv;
     bool complete{false};
     bool publish_inline{false};
-    // durable receivers: the highest stream sequence seen, and those refused (nak'ed) below it;
-    // touched only by the subscription's delivery thread.
-    std::uint64_t high{0u};
-    std::set<std::uint64_t> refused;
+    // durable receivers: the stream sequences posted (the newest posted_window of them), so that a
+    // redelivery of one is acked, not posted again; touched only by the subscription's delivery thread.
+    std::set<std::uint64_t> posted;
+    static constexpr std::size_t posted_window = 65536u;
+
+    void remember_posted(std::uint64_t seq) {
+        posted.insert(seq);
+        if(posted.size() > posted_window) {
+            posted.erase(posted.begin());
+        }
+    }
     // the last slow-consumer drop count read from the subscription
     std::atomic<std::uint64_t> last_dropped{0u};
 
@@ -625,14 +632,12 @@ void deliver_durable(receiver &r, natsMsg *msg) noexcept {
             return;
         }
     }
-    const bool first = seq > r.high;
-    if(!first && r.refused.count(seq) == 0u) {
+    // Not "first deliveries only": a server restarted after a crash may deliver again with
+    // NumDelivered back at 1 (its consumer state lost the acks).
+    if(r.posted.count(seq) != 0u) {
         state.duplicates.fetch_add(1u, std::memory_order_relaxed);
         (void)natsMsg_Ack(msg, nullptr);
         return;
-    }
-    if(first) {
-        r.high = seq;
     }
     const char *type = nullptr;
     const char *version = nullptr;
@@ -646,7 +651,6 @@ void deliver_durable(receiver &r, natsMsg *msg) noexcept {
         Event event{};
         if(nats::decode(type, version, natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)),
                         event) != decode_status::ok) {
-            r.refused.erase(seq);
             state.malformed.fetch_add(1u, std::memory_order_relaxed);
             (void)natsMsg_Term(msg, nullptr);
             return;
@@ -658,21 +662,20 @@ void deliver_durable(receiver &r, natsMsg *msg) noexcept {
             r.echo->add(data, size);
         }
         if(state.target().post(std::move(event))) {
-            r.refused.erase(seq);
+            EVBUS_TRY { r.remember_posted(seq); }
+            EVBUS_CATCH {} // no memory: a redelivery of it would be posted again (at least once)
             (void)natsMsg_Ack(msg, nullptr);
             state.received.fetch_add(1u, std::memory_order_relaxed);
         } else {
             if(echo) {
                 r.echo->forget(data, size);
             }
-            r.refused.insert(seq);
             (void)natsMsg_Nak(msg, nullptr);
             state.rejected.fetch_add(1u, std::memory_order_relaxed);
         }
     }
     EVBUS_CATCH {
-        EVBUS_TRY { r.refused.insert(seq); } // so that the redelivery is posted, not taken for a duplicate
-        EVBUS_CATCH{}(void)natsMsg_Nak(msg, nullptr);
+        (void)natsMsg_Nak(msg, nullptr);
         state.rejected.fetch_add(1u, std::memory_order_relaxed);
     }
 }
