@@ -223,11 +223,24 @@ struct receiver {
     // the last slow-consumer drop count read from the subscription
     std::atomic<std::uint64_t> last_dropped{0u};
 
+    // Set when the receiver outlives its close (reset from its own callback, or a wedged callback):
+    // keeps the counters and the bus pointer valid for callbacks still to come.
+    std::shared_ptr<bridge_state> keep_alive;
+    // Reset from its own callback: on_complete frees it.
+    bool orphan{false};
+
     static void on_complete(void *closure) noexcept {
         auto *self = static_cast<receiver *>(closure);
-        const std::lock_guard<std::mutex> lock{self->mutex};
-        self->complete = true;
-        self->cv.notify_all();
+        bool free_it = false;
+        {
+            const std::lock_guard<std::mutex> lock{self->mutex};
+            self->complete = true;
+            free_it = self->orphan;
+            self->cv.notify_all();
+        }
+        if(free_it) {
+            delete self; // its subscription was handed to the connection
+        }
     }
 };
 
@@ -238,7 +251,14 @@ struct sender {
 };
 
 /// What a bridge's handles and callbacks share.
-class bridge_state final: public evbus::detail::connection_owner {
+/// The receiver whose callback runs on this thread (libnats' delivery thread), if any.
+inline receiver *&delivering() noexcept {
+    static thread_local receiver *current = nullptr;
+    return current;
+}
+
+class bridge_state final: public evbus::detail::connection_owner,
+                          public std::enable_shared_from_this<bridge_state> {
 public:
     bridge_state(evbus::bus &target, std::shared_ptr<connection_state> conn)
         : bus_{&target}, connection_{std::move(conn)} {}
@@ -508,6 +528,21 @@ private:
     /// flush), or hands it to the connection, which destroys it after closing. If the completion
     /// never comes (a wedged callback), the receiver is leaked, not freed.
     void close_receiver(std::unique_ptr<receiver> r) noexcept {
+        if(delivering() == r.get()) {
+            // Reset from its own callback (a publish_inline handler): the completion can only come
+            // after this callback returns, so do not wait for it; on_complete frees the receiver.
+            {
+                const std::lock_guard<std::mutex> lock{mutex_};
+                retired_dropped_ += dropped_of(*r);
+            }
+            natsSubscription_Unsubscribe(r->sub);
+            connection_->retire(r->sub);
+            r->keep_alive = weak_from_this().lock();
+            const std::lock_guard<std::mutex> lock{r->mutex};
+            r->orphan = true;
+            (void)r.release();
+            return;
+        }
         std::uint64_t dropped = dropped_of(*r);
         if(natsSubscription_DrainTimeout(r->sub, static_cast<int64_t>(drain_timeout.count())) != NATS_OK) {
             natsSubscription_Unsubscribe(r->sub);
@@ -531,6 +566,8 @@ private:
                 connection_->retire(r->sub);
             }
         } else {
+            // A wedged callback may still count and post: it keeps the counters alive (leaked).
+            r->keep_alive = weak_from_this().lock();
             (void)r.release();
         }
     }
@@ -562,7 +599,10 @@ private:
 
 inline void on_message(natsConnection *, natsSubscription *, natsMsg *msg, void *closure) noexcept {
     auto *r = static_cast<receiver *>(closure);
+    receiver *const outer = delivering();
+    delivering() = r;
     r->deliver(*r, msg);
+    delivering() = outer;
     natsMsg_Destroy(msg);
 }
 
