@@ -577,3 +577,32 @@ TEST_CASE("publish_inline: a handler may reset its own receive; it returns at on
     REQUIRE(calls == 1);
     REQUIRE(in.stats().received == 1u);
 }
+
+TEST_CASE("slow-consumer drops stay counted after the connection closed", "[bridge][nats]") {
+    nats_server server;
+    evbus::nats::connection cout{server.url()};
+    evbus::nats::connection cin{server.url()};
+    evbus::bus feed, slow;
+    evbus::nats::bridge out{feed, cout}, in{slow, cin};
+    auto s = out.send<tick>("md.tick");
+    evbus::nats::receive_options options;
+    options.pending_messages = 4;
+    options.publish_inline = true;
+    std::atomic<bool> go{false};
+    auto h = slow.subscribe<tick>([&](const tick &) {
+        while(!go.load()) {
+            std::this_thread::yield(); // holds libnats' delivery thread: the rest is dropped
+        }
+    });
+    auto r = in.receive<tick>("md.tick", options);
+    REQUIRE(cin.flush());
+    for(int i = 0; i < 100; ++i) {
+        feed.publish(tick{i, 0.0});
+    }
+    REQUIRE(cout.flush());
+    REQUIRE(wait_until([&] { return in.stats().dropped > 0u; }));
+    const std::uint64_t seen = in.stats().dropped;
+    natsConnection_Close(cin.native()); // closes its subscriptions
+    go = true;
+    REQUIRE(in.stats().dropped >= seen);
+}
