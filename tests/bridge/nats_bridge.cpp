@@ -366,8 +366,7 @@ TEST_CASE("a server killed and restarted: the bridge reconnects, what was refuse
     REQUIRE(wait_until([&] { return cout.stats().reconnects >= 1u && cout.stats().disconnects >= 1u; }));
 }
 
-TEST_CASE("resetting a receive while messages arrive does not crash (libnats 3.4.1, nats.c #637)",
-          "[bridge][nats]") {
+TEST_CASE("resetting a receive while messages arrive does not crash (libnats 3.4.1, nats.c #637)", "[bridge][nats]") {
     nats_server server;
     evbus::nats::connection raw{server.url()};
     evbus::nats::connection cin{server.url()};
@@ -407,8 +406,7 @@ TEST_CASE("resetting a receive while messages arrive does not crash (libnats 3.4
     REQUIRE(in.stats().malformed == 0u);
 }
 
-TEST_CASE("resetting a receive mid-stream: what libnats held is delivered, not discarded uncounted",
-          "[bridge][nats]") {
+TEST_CASE("resetting a receive mid-stream: what libnats held is delivered, not discarded uncounted", "[bridge][nats]") {
     nats_server server;
     evbus::nats::connection cout{server.url()};
     evbus::nats::connection cin{server.url()};
@@ -510,8 +508,7 @@ TEST_CASE("publish_inline: a handler that throws is counted once, as a handler e
 }
 #endif
 
-TEST_CASE("no echo with two sends of the same type: neither sends back what the bridge received",
-          "[bridge][nats]") {
+TEST_CASE("no echo with two sends of the same type: neither sends back what the bridge received", "[bridge][nats]") {
     nats_server server;
     evbus::nats::connection ca{server.url()};
     evbus::nats::connection cb{server.url()};

@@ -181,8 +181,7 @@ TEST_CASE("durable: redeliveries that arrive after newer messages are posted, no
     // Another client takes the first two deliveries and never acks them (a receiver that died
     // with them in flight): the server redelivers them after ack_wait.
     natsSubscription *stolen = nullptr;
-    REQUIRE(natsConnection_SubscribeSync(&stolen, thief.native(), "_EVBUS.deliver.EVBUS_oms_fill.gateway") ==
-            NATS_OK);
+    REQUIRE(natsConnection_SubscribeSync(&stolen, thief.native(), "_EVBUS.deliver.EVBUS_oms_fill.gateway") == NATS_OK);
     REQUIRE(thief.flush());
     oms.publish(fill{0, 1});
     oms.publish(fill{1, 1});

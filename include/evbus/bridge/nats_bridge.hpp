@@ -257,8 +257,7 @@ inline receiver *&delivering() noexcept {
     return current;
 }
 
-class bridge_state final: public evbus::detail::connection_owner,
-                          public std::enable_shared_from_this<bridge_state> {
+class bridge_state final: public evbus::detail::connection_owner, public std::enable_shared_from_this<bridge_state> {
 public:
     bridge_state(evbus::bus &target, std::shared_ptr<connection_state> conn)
         : bus_{&target}, connection_{std::move(conn)} {}
@@ -514,9 +513,9 @@ private:
         int64_t n = 0;
         if(natsSubscription_GetDropped(r.sub, &n) == NATS_OK && n > 0) {
             std::uint64_t seen = r.last_dropped.load(std::memory_order_relaxed);
-            while(static_cast<std::uint64_t>(n) > seen &&
-                  !r.last_dropped.compare_exchange_weak(seen, static_cast<std::uint64_t>(n),
-                                                        std::memory_order_relaxed)) {
+            while(
+                static_cast<std::uint64_t>(n) > seen &&
+                !r.last_dropped.compare_exchange_weak(seen, static_cast<std::uint64_t>(n), std::memory_order_relaxed)) {
             }
         }
         return r.last_dropped.load(std::memory_order_relaxed);
@@ -665,8 +664,8 @@ void deliver_durable(receiver &r, natsMsg *msg) noexcept {
     const char *msg_id = nullptr;
     if(natsMsgHeader_Get(msg, "Nats-Msg-Id", &msg_id) == NATS_OK && msg_id != nullptr) {
         const std::string &own = state.instance();
-        if(std::char_traits<char>::length(msg_id) > own.size() && own.compare(0u, own.size(), msg_id, own.size()) == 0 &&
-           msg_id[own.size()] == '-') {
+        if(std::char_traits<char>::length(msg_id) > own.size() &&
+           own.compare(0u, own.size(), msg_id, own.size()) == 0 && msg_id[own.size()] == '-') {
             state.echo_suppressed.fetch_add(1u, std::memory_order_relaxed);
             (void)natsMsg_Ack(msg, nullptr);
             return;
@@ -703,7 +702,7 @@ void deliver_durable(receiver &r, natsMsg *msg) noexcept {
         }
         if(state.target().post(std::move(event))) {
             EVBUS_TRY { r.remember_posted(seq); }
-            EVBUS_CATCH {} // no memory: a redelivery of it would be posted again (at least once)
+            EVBUS_CATCH{} // no memory: a redelivery of it would be posted again (at least once)
             (void)natsMsg_Ack(msg, nullptr);
             state.received.fetch_add(1u, std::memory_order_relaxed);
         } else {
