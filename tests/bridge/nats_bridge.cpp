@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -257,7 +259,19 @@ TEST_CASE("a slow consumer's drops are counted: every message sent is received o
         feed.publish(tick{static_cast<std::int64_t>(i), 0.0});
     }
     REQUIRE(cout.flush());
-    // Nobody dispatches yet: the client holds 8, the rest is dropped.
+    // Nobody dispatches yet: the client holds 8, the rest is dropped. Wait until the connection has
+    // read all n, so that the count below does not depend on how fast dispatching starts.
+    REQUIRE(wait_until([&] {
+        natsStatistics *ns = nullptr;
+        uint64_t in_msgs = 0;
+        if(natsStatistics_Create(&ns) == NATS_OK) {
+            if(natsConnection_GetStats(cin.native(), ns) == NATS_OK) {
+                (void)natsStatistics_GetCounts(ns, &in_msgs, nullptr, nullptr, nullptr, nullptr);
+            }
+            natsStatistics_Destroy(ns);
+        }
+        return in_msgs >= n;
+    }));
     REQUIRE(wait_until([&] { return in.stats().dropped > 0u; }));
     REQUIRE(dispatch_until(slow, [&] {
         const auto st = in.stats();
@@ -338,7 +352,10 @@ TEST_CASE("a server killed and restarted: the bridge reconnects, what was refuse
     REQUIRE(si.received == got.size());
     REQUIRE(si.received <= so.sent);
     REQUIRE(si.malformed == 0u);
-    const std::uint64_t lost = so.sent - si.received - si.dropped; // in flight when the server died
+    REQUIRE(si.rejected == 0u);
+    // sent = received + dropped + lost, lost >= 0: what was in flight when the server died.
+    REQUIRE(si.received + si.dropped <= so.sent);
+    const std::uint64_t lost = so.sent - si.received - si.dropped;
     INFO("sent " << so.sent << " refused " << so.send_failed << " received " << si.received << " lost " << lost);
     std::size_t after = 0u;
     for(std::int64_t id: got) {
@@ -347,4 +364,242 @@ TEST_CASE("a server killed and restarted: the bridge reconnects, what was refuse
     REQUIRE(after == 100u); // after the restart, nothing is lost
     // libnats reports disconnects and reconnects on its callback thread, maybe after the status changed.
     REQUIRE(wait_until([&] { return cout.stats().reconnects >= 1u && cout.stats().disconnects >= 1u; }));
+}
+
+TEST_CASE("resetting a receive while messages arrive does not crash (libnats 3.4.1, nats.c #637)", "[bridge][nats]") {
+    nats_server server;
+    evbus::nats::connection raw{server.url()};
+    evbus::nats::connection cin{server.url()};
+    evbus::bus_config config;
+    config.capacity = 16; // nobody dispatches: the rest is rejected, counted
+    evbus::bus bus{config};
+    evbus::nats::bridge in{bus, cin};
+    std::atomic<bool> stop{false};
+    std::thread flood{[&] {
+        const tick t{1, 1.0};
+        while(!stop.load()) {
+            for(int i = 0; i < 100; ++i) {
+                natsMsg *msg = nullptr;
+                if(natsMsg_Create(&msg, "flood.tick", nullptr, reinterpret_cast<const char *>(&t), sizeof t) ==
+                   NATS_OK) {
+                    (void)natsMsgHeader_Set(msg, "Evbus-Type", "test.tick");
+                    (void)natsMsgHeader_Set(msg, "Evbus-Version", "1");
+                    (void)natsConnection_PublishMsg(raw.native(), msg);
+                }
+                natsMsg_Destroy(msg);
+            }
+            (void)natsConnection_FlushTimeout(raw.native(), 1000);
+        }
+    }};
+    for(int round = 0; round < 100; ++round) {
+        const auto before = in.stats();
+        auto r = in.receive<tick>("flood.tick");
+        REQUIRE(wait_until([&] {
+            const auto st = in.stats();
+            return st.received + st.rejected > before.received + before.rejected + 50u;
+        }));
+        r.reset(); // while the read loop is handing messages to the subscription
+        REQUIRE_FALSE(r.active());
+    }
+    stop = true;
+    flood.join();
+    REQUIRE(in.stats().malformed == 0u);
+}
+
+TEST_CASE("resetting a receive mid-stream: what libnats held is delivered, not discarded uncounted", "[bridge][nats]") {
+    nats_server server;
+    evbus::nats::connection cout{server.url()};
+    evbus::nats::connection cin{server.url()};
+    evbus::bus feed, sink;
+    evbus::nats::bridge out{feed, cout}, in{sink, cin};
+    auto s = out.send<tick>("md.tick");
+    evbus::nats::receive_options options;
+    options.publish_inline = true;
+    auto r = in.receive<tick>("md.tick", options);
+    REQUIRE(cin.flush());
+    std::atomic<bool> go{false};
+    std::atomic<int> handled{0};
+    auto h = sink.subscribe<tick>([&](const tick &) {
+        ++handled;
+        while(!go.load()) {
+            std::this_thread::yield(); // the first message holds libnats' delivery thread
+        }
+    });
+    constexpr std::uint64_t n = 500;
+    for(std::uint64_t i = 0; i < n; ++i) {
+        feed.publish(tick{static_cast<std::int64_t>(i), 0.0});
+    }
+    REQUIRE(cout.flush());
+    REQUIRE(cin.flush()); // everything sent is in the client (pending), behind the held message
+    REQUIRE(wait_until([&] { return handled == 1; }));
+    std::thread release{[&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds{50});
+        go = true;
+    }};
+    r.reset();
+    release.join();
+    const auto so = out.stats();
+    const auto si = in.stats();
+    INFO("sent " << so.sent << " received " << si.received << " dropped " << si.dropped);
+    REQUIRE(so.sent == n);
+    REQUIRE(si.received + si.dropped == n);
+    REQUIRE(handled == static_cast<int>(si.received));
+}
+
+#if EVBUS_HAS_EXCEPTIONS
+TEST_CASE("subjects are validated: a publish subject is literal, a receive subject may hold wildcards",
+          "[bridge][nats]") {
+    nats_server server;
+    evbus::nats::connection nc{server.url()};
+    evbus::bus bus;
+    evbus::nats::bridge br{bus, nc};
+    for(const char *bad: {"md tick", "md.tick\r\nPUB x 1", "md.*", "md.>", "md..tick", ".md", "md.", "md\ttick", ""}) {
+        INFO(bad);
+        REQUIRE_THROWS_AS(br.send<tick>(bad), evbus::error);
+        try {
+            (void)br.send<tick>(bad);
+        } catch(const evbus::error &e) {
+            REQUIRE(e.code() == evbus::errc::invalid_argument);
+        }
+    }
+    for(const char *bad: {"md tick", "md.>.x", "md.t*", "md.>x", "md..tick", "a\r\nb", ""}) {
+        INFO(bad);
+        REQUIRE_THROWS_AS(br.receive<tick>(bad), evbus::error);
+    }
+    REQUIRE_THROWS_AS(br.receive<tick>("md.tick", "a b"), evbus::error);
+    auto r1 = br.receive<tick>("md.*");
+    auto r2 = br.receive<tick>("md.>");
+    auto r3 = br.receive<tick>(">");
+    auto r4 = br.receive<tick>("*.tick");
+    auto s1 = br.send<tick>("md.tick-1_A");
+    REQUIRE(r1.active());
+    REQUIRE(r4.active());
+    REQUIRE(s1.active());
+    REQUIRE(br.stats().sent == 0u);
+}
+
+TEST_CASE("publish_inline: a handler that throws is counted once, as a handler error, not as malformed",
+          "[bridge][nats]") {
+    nats_server server;
+    evbus::nats::connection cout{server.url()};
+    evbus::nats::connection cin{server.url()};
+    evbus::bus feed, sink;
+    evbus::nats::bridge out{feed, cout}, in{sink, cin};
+    auto s = out.send<tick>("md.tick");
+    evbus::nats::receive_options options;
+    options.publish_inline = true;
+    auto r = in.receive<tick>("md.tick", options);
+    REQUIRE(cin.flush());
+    std::atomic<int> calls{0};
+    auto h = sink.subscribe<tick>([&](const tick &t) {
+        ++calls;
+        if(t.id == 1) {
+            throw std::runtime_error{"handler"};
+        }
+    });
+    for(int i = 0; i < 3; ++i) {
+        feed.publish(tick{i, 0.0});
+    }
+    REQUIRE(wait_until([&] { return calls == 3; }));
+    REQUIRE(wait_until([&] { return in.stats().handler_errors == 1u; }));
+    const auto st = in.stats();
+    REQUIRE(st.received == 3u);
+    REQUIRE(st.malformed == 0u);
+}
+#endif
+
+TEST_CASE("no echo with two sends of the same type: neither sends back what the bridge received", "[bridge][nats]") {
+    nats_server server;
+    evbus::nats::connection ca{server.url()};
+    evbus::nats::connection cb{server.url()};
+    evbus::bus a, b;
+    evbus::nats::bridge ba{a, ca}, bb{b, cb};
+    auto sa = ba.send<tick>("echo.tick");
+    auto rb = bb.receive<tick>("echo.tick");
+    auto sb1 = bb.send<tick>("echo.tick");
+    auto sb2 = bb.send<tick>("echo.copy");
+    REQUIRE(cb.flush());
+    std::vector<std::int64_t> got;
+    auto hb = b.subscribe<tick>([&](const tick &t) { got.push_back(t.id); });
+    for(int i = 0; i < 5; ++i) {
+        a.publish(tick{i, 1.0});
+    }
+    REQUIRE(ca.flush());
+    REQUIRE(dispatch_until(b, [&] { return got.size() == 5u; }));
+    REQUIRE(bb.stats().sent == 0u);
+    REQUIRE(bb.stats().echo_suppressed == 10u); // each send once per event
+    // The entries are used up: the same event published locally goes out through both sends.
+    b.publish(tick{0, 1.0});
+    REQUIRE(bb.stats().sent == 2u);
+    // A send reset leaves no stale entry behind for a later one.
+    sb1.reset();
+    sb2.reset();
+    a.publish(tick{7, 1.0});
+    REQUIRE(ca.flush());
+    REQUIRE(dispatch_until(b, [&] { return got.size() == 7u; })); // 5, the local one, 7
+    auto sb3 = bb.send<tick>("echo.tick");
+    b.publish(tick{7, 1.0});
+    REQUIRE(bb.stats().sent == 3u);
+}
+
+TEST_CASE("publish_inline: a handler may reset its own receive; it returns at once, nothing more arrives",
+          "[bridge][nats]") {
+    nats_server server;
+    evbus::nats::connection cout{server.url()};
+    evbus::nats::connection cin{server.url()};
+    evbus::bus feed, sink;
+    evbus::nats::bridge out{feed, cout}, in{sink, cin};
+    auto s = out.send<tick>("md.tick");
+    evbus::nats::receive_options options;
+    options.publish_inline = true;
+    evbus::subscription r = in.receive<tick>("md.tick", options);
+    REQUIRE(cin.flush());
+    std::atomic<int> calls{0};
+    std::atomic<bool> returned{false};
+    auto h = sink.subscribe<tick>([&](const tick &) {
+        if(++calls == 1) {
+            r.reset(); // before: waited for a completion that only comes after this handler (15 s)
+            returned = true;
+        }
+    });
+    feed.publish(tick{1, 0.0});
+    REQUIRE(cout.flush());
+    REQUIRE(wait_until([&] { return returned.load(); }, std::chrono::seconds{12}));
+    REQUIRE_FALSE(r.active());
+    for(int i = 0; i < 10; ++i) {
+        feed.publish(tick{2, 0.0});
+    }
+    REQUIRE(cout.flush());
+    REQUIRE(cin.flush());
+    REQUIRE(calls == 1);
+    REQUIRE(in.stats().received == 1u);
+}
+
+TEST_CASE("slow-consumer drops stay counted after the connection closed", "[bridge][nats]") {
+    nats_server server;
+    evbus::nats::connection cout{server.url()};
+    evbus::nats::connection cin{server.url()};
+    evbus::bus feed, slow;
+    evbus::nats::bridge out{feed, cout}, in{slow, cin};
+    auto s = out.send<tick>("md.tick");
+    evbus::nats::receive_options options;
+    options.pending_messages = 4;
+    options.publish_inline = true;
+    std::atomic<bool> go{false};
+    auto h = slow.subscribe<tick>([&](const tick &) {
+        while(!go.load()) {
+            std::this_thread::yield(); // holds libnats' delivery thread: the rest is dropped
+        }
+    });
+    auto r = in.receive<tick>("md.tick", options);
+    REQUIRE(cin.flush());
+    for(int i = 0; i < 100; ++i) {
+        feed.publish(tick{i, 0.0});
+    }
+    REQUIRE(cout.flush());
+    REQUIRE(wait_until([&] { return in.stats().dropped > 0u; }));
+    const std::uint64_t seen = in.stats().dropped;
+    natsConnection_Close(cin.native()); // closes its subscriptions
+    go = true;
+    REQUIRE(in.stats().dropped >= seen);
 }

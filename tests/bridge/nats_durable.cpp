@@ -137,3 +137,71 @@ TEST_CASE("durable: a server without JetStream is an error with a message", "[br
     }
 }
 #endif
+
+TEST_CASE("durable: a bridge that sends and receives a subject does not receive its own events",
+          "[bridge][nats][durable]") {
+    nats_server server{{}, true};
+    evbus::nats::connection nc{server.url()};
+    evbus::nats::connection other{server.url()};
+    evbus::bus oms, audit;
+    evbus::nats::bridge br{oms, nc}, watcher{audit, other};
+    auto s = br.send_durable<fill>("oms.fill");
+    auto r = br.receive_durable<fill>("oms.fill", "oms");
+    auto w = watcher.receive_durable<fill>("oms.fill", "audit");
+    std::vector<std::int64_t> got, seen;
+    auto h = oms.subscribe<fill>([&](const fill &f) { got.push_back(f.order); });
+    auto ha = audit.subscribe<fill>([&](const fill &f) { seen.push_back(f.order); });
+    for(int i = 0; i < 10; ++i) {
+        oms.publish(fill{i, 1});
+    }
+    REQUIRE(br.stats().sent == 10u);
+    REQUIRE(dispatch_until(audit, [&] { return seen.size() == 10u; })); // stored, delivered to others
+    REQUIRE(wait_until([&] { return br.stats().echo_suppressed == 10u; }));
+    (void)oms.dispatch();
+    REQUIRE(got.size() == 10u); // the local deliveries only
+    REQUIRE(br.stats().received == 0u);
+    REQUIRE(watcher.stats().echo_suppressed == 0u);
+}
+
+TEST_CASE("durable: redeliveries that arrive after newer messages are posted, not acked as duplicates",
+          "[bridge][nats][durable]") {
+    nats_server server{{}, true};
+    evbus::nats::connection cout{server.url()};
+    evbus::nats::connection cin{server.url()};
+    evbus::nats::connection thief{server.url()};
+    evbus::bus oms, gateway;
+    evbus::nats::bridge out{oms, cout}, in{gateway, cin};
+    evbus::nats::durable_options options;
+    options.ack_wait = std::chrono::milliseconds{3000}; // the stolen ones come back after this
+    options.max_ack_pending = 100;
+    auto s = out.send_durable<fill>("oms.fill");
+    {
+        auto r = in.receive_durable<fill>("oms.fill", "gateway", options); // makes the consumer
+    }
+    // Another client takes the first two deliveries and never acks them (a receiver that died
+    // with them in flight): the server redelivers them after ack_wait.
+    natsSubscription *stolen = nullptr;
+    REQUIRE(natsConnection_SubscribeSync(&stolen, thief.native(), "_EVBUS.deliver.EVBUS_oms_fill.gateway") == NATS_OK);
+    REQUIRE(thief.flush());
+    oms.publish(fill{0, 1});
+    oms.publish(fill{1, 1});
+    for(int i = 0; i < 2; ++i) {
+        natsMsg *m = nullptr;
+        REQUIRE(natsSubscription_NextMsg(&m, stolen, 10000) == NATS_OK);
+        natsMsg_Destroy(m);
+    }
+    REQUIRE(natsSubscription_Unsubscribe(stolen) == NATS_OK);
+    natsSubscription_Destroy(stolen);
+    REQUIRE(thief.flush());
+    oms.publish(fill{2, 1});
+    oms.publish(fill{3, 1});
+    REQUIRE(out.stats().sent == 4u);
+    // The bridge comes back: 2 and 3 at once, 0 and 1 when their ack_wait ends.
+    auto r = in.receive_durable<fill>("oms.fill", "gateway", options);
+    std::vector<std::int64_t> got;
+    auto h = gateway.subscribe<fill>([&](const fill &f) { got.push_back(f.order); });
+    REQUIRE(dispatch_until(gateway, [&] { return got.size() >= 4u; }));
+    std::sort(got.begin(), got.end());
+    REQUIRE(got == std::vector<std::int64_t>{0, 1, 2, 3});
+    REQUIRE(in.stats().duplicates == 0u);
+}

@@ -49,6 +49,9 @@ struct bridge_stats {
     /// durable only: redeliveries of events already posted (acked again, not posted twice), and
     /// publishes the stream reported as duplicates of an earlier one (a retry of a stored event)
     std::uint64_t duplicates = 0u;
+    /// publish_inline only: received events whose handlers raised (counted in received as well; the
+    /// exception stops at the bridge)
+    std::uint64_t handler_errors = 0u;
 };
 
 /// @brief Settings of one receive().
@@ -101,31 +104,96 @@ inline std::string stream_for(std::string_view subject) {
     return name;
 }
 
-/// Received payloads that a send() of the same type must not send back (no echo), by bytes.
+/// A NATS subject: tokens separated by '.', none empty, no space or control character (libnats 3.4.1
+/// checks only that a subject is not empty: "a b" would go out as a subject and a reply, "\r\n"
+/// would inject protocol). With wildcards (subscriptions), '*' may be a whole token and '>' the
+/// whole last one; without (publishes), neither may appear (the server drops such messages).
+inline bool valid_subject(std::string_view subject, bool wildcards) noexcept {
+    if(subject.empty()) {
+        return false;
+    }
+    std::size_t start = 0u;
+    while(true) {
+        std::size_t end = subject.find('.', start);
+        const bool last = end == std::string_view::npos;
+        if(last) {
+            end = subject.size();
+        }
+        const std::string_view token = subject.substr(start, end - start);
+        if(token.empty()) {
+            return false;
+        }
+        for(const char c: token) {
+            const auto u = static_cast<unsigned char>(c);
+            if(u <= 0x20u || u == 0x7Fu) {
+                return false;
+            }
+            if((c == '*' || c == '>') && (!wildcards || token.size() != 1u || (c == '>' && !last))) {
+                return false;
+            }
+        }
+        if(last) {
+            return true;
+        }
+        start = end + 1u;
+    }
+}
+
+/// Received payloads that a send() of the same type must not send back (no echo), by bytes. Each
+/// entry carries the number of sends of the type when it was received: every one of them sees the
+/// event (the same bus), so each takes one count, and the last one removes the entry.
 struct echo_filter {
     std::atomic<int> senders{0};
     std::atomic<std::size_t> pending_count{0u};
     std::mutex mutex;
-    std::vector<std::string> pending;
+    std::vector<std::pair<std::string, int>> pending;
 
     void add(const void *data, std::size_t size) {
+        const int n = senders.load(std::memory_order_acquire);
+        if(n <= 0) {
+            return;
+        }
         const std::lock_guard<std::mutex> lock{mutex};
-        pending.emplace_back(static_cast<const char *>(data), size);
+        pending.emplace_back(std::string{static_cast<const char *>(data), size}, n);
         pending_count.store(pending.size(), std::memory_order_release);
     }
 
-    /// Removes one pending payload equal to [data, data + size); true if there was one.
+    /// Takes one count of a pending payload equal to [data, data + size); true if there was one.
     bool take(const void *data, std::size_t size) {
         const std::lock_guard<std::mutex> lock{mutex};
         const std::string_view bytes{static_cast<const char *>(data), size};
         for(auto it = pending.begin(); it != pending.end(); ++it) {
-            if(*it == bytes) {
-                pending.erase(it);
+            if(it->first == bytes) {
+                if(--it->second <= 0) {
+                    pending.erase(it);
+                }
                 pending_count.store(pending.size(), std::memory_order_release);
                 return true;
             }
         }
         return false;
+    }
+
+    /// Removes a pending payload equal to [data, data + size) whatever its count (a refused post).
+    void forget(const void *data, std::size_t size) {
+        const std::lock_guard<std::mutex> lock{mutex};
+        const std::string_view bytes{static_cast<const char *>(data), size};
+        for(auto it = pending.begin(); it != pending.end(); ++it) {
+            if(it->first == bytes) {
+                pending.erase(it);
+                pending_count.store(pending.size(), std::memory_order_release);
+                return;
+            }
+        }
+    }
+
+    /// A send of the type is gone: with none left, no entry will ever be taken.
+    void remove_sender() noexcept {
+        if(senders.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+            const std::lock_guard<std::mutex> lock{mutex};
+            pending.clear();
+            pending_count.store(0u, std::memory_order_release);
+        }
     }
 };
 
@@ -141,16 +209,38 @@ struct receiver {
     std::condition_variable cv;
     bool complete{false};
     bool publish_inline{false};
-    // durable receivers: the highest stream sequence seen, and those refused (nak'ed) below it;
-    // touched only by the subscription's delivery thread.
-    std::uint64_t high{0u};
-    std::set<std::uint64_t> refused;
+    // durable receivers: the stream sequences posted (the newest posted_window of them), so that a
+    // redelivery of one is acked, not posted again; touched only by the subscription's delivery thread.
+    std::set<std::uint64_t> posted;
+    static constexpr std::size_t posted_window = 65536u;
+
+    void remember_posted(std::uint64_t seq) {
+        posted.insert(seq);
+        if(posted.size() > posted_window) {
+            posted.erase(posted.begin());
+        }
+    }
+    // the last slow-consumer drop count read from the subscription
+    std::atomic<std::uint64_t> last_dropped{0u};
+
+    // Set when the receiver outlives its close (reset from its own callback, or a wedged callback):
+    // keeps the counters and the bus pointer valid for callbacks still to come.
+    std::shared_ptr<bridge_state> keep_alive;
+    // Reset from its own callback: on_complete frees it.
+    bool orphan{false};
 
     static void on_complete(void *closure) noexcept {
         auto *self = static_cast<receiver *>(closure);
-        const std::lock_guard<std::mutex> lock{self->mutex};
-        self->complete = true;
-        self->cv.notify_all();
+        bool free_it = false;
+        {
+            const std::lock_guard<std::mutex> lock{self->mutex};
+            self->complete = true;
+            free_it = self->orphan;
+            self->cv.notify_all();
+        }
+        if(free_it) {
+            delete self; // its subscription was handed to the connection
+        }
     }
 };
 
@@ -161,7 +251,13 @@ struct sender {
 };
 
 /// What a bridge's handles and callbacks share.
-class bridge_state final: public evbus::detail::connection_owner {
+/// The receiver whose callback runs on this thread (libnats' delivery thread), if any.
+inline receiver *&delivering() noexcept {
+    static thread_local receiver *current = nullptr;
+    return current;
+}
+
+class bridge_state final: public evbus::detail::connection_owner, public std::enable_shared_from_this<bridge_state> {
 public:
     bridge_state(evbus::bus &target, std::shared_ptr<connection_state> conn)
         : bus_{&target}, connection_{std::move(conn)} {}
@@ -314,13 +410,11 @@ public:
         st.rejected = rejected.load(std::memory_order_relaxed);
         st.echo_suppressed = echo_suppressed.load(std::memory_order_relaxed);
         st.duplicates = duplicates.load(std::memory_order_relaxed);
+        st.handler_errors = handler_errors.load(std::memory_order_relaxed);
         const std::lock_guard<std::mutex> lock{mutex_};
         st.dropped = retired_dropped_;
         for(const auto &entry: receivers_) {
-            int64_t n = 0;
-            if(natsSubscription_GetDropped(entry.second->sub, &n) == NATS_OK && n > 0) {
-                st.dropped += static_cast<std::uint64_t>(n);
-            }
+            st.dropped += dropped_of(*entry.second);
         }
         return st;
     }
@@ -351,6 +445,7 @@ public:
     std::atomic<std::uint64_t> rejected{0u};
     std::atomic<std::uint64_t> echo_suppressed{0u};
     std::atomic<std::uint64_t> duplicates{0u};
+    std::atomic<std::uint64_t> handler_errors{0u};
 
     /// Publishes one encoded event to JetStream and waits for the stream's acknowledgement, again
     /// with the same message id after a failure (the stream stores it once), up to options.attempts.
@@ -409,37 +504,78 @@ private:
 
     static void close_sender(sender &s) noexcept {
         s.local.reset();
-        s.echo->senders.fetch_sub(1, std::memory_order_acq_rel);
+        s.echo->remove_sender();
     }
 
-    /// Unsubscribes at NATS and waits until libnats calls back no more (its completion callback),
-    /// then frees the receiver; if that never comes (a wedged callback), the receiver is leaked, not freed.
-    void close_receiver(std::unique_ptr<receiver> r) noexcept {
-        int64_t dropped = 0;
-        if(natsSubscription_GetDropped(r->sub, &dropped) != NATS_OK || dropped < 0) {
-            dropped = 0;
+    /// The subscription's slow-consumer drops: libnats' count while it can read it (an open
+    /// subscription), else the last count read (a closed connection closes its subscriptions).
+    static std::uint64_t dropped_of(receiver &r) noexcept {
+        int64_t n = 0;
+        if(natsSubscription_GetDropped(r.sub, &n) == NATS_OK && n > 0) {
+            std::uint64_t seen = r.last_dropped.load(std::memory_order_relaxed);
+            while(
+                static_cast<std::uint64_t>(n) > seen &&
+                !r.last_dropped.compare_exchange_weak(seen, static_cast<std::uint64_t>(n), std::memory_order_relaxed)) {
+            }
         }
-        natsSubscription_Unsubscribe(r->sub);
+        return r.last_dropped.load(std::memory_order_relaxed);
+    }
+
+    /// Drains the subscription (libnats delivers what it holds, so nothing pending is discarded
+    /// uncounted; plain unsubscribe when it cannot drain) and waits until libnats calls back no more
+    /// (its completion callback); then destroys it once the read loop is known to be past it (a
+    /// flush), or hands it to the connection, which destroys it after closing. If the completion
+    /// never comes (a wedged callback), the receiver is leaked, not freed.
+    void close_receiver(std::unique_ptr<receiver> r) noexcept {
+        if(delivering() == r.get()) {
+            // Reset from its own callback (a publish_inline handler): the completion can only come
+            // after this callback returns, so do not wait for it; on_complete frees the receiver.
+            {
+                const std::lock_guard<std::mutex> lock{mutex_};
+                retired_dropped_ += dropped_of(*r);
+            }
+            natsSubscription_Unsubscribe(r->sub);
+            connection_->retire(r->sub);
+            r->keep_alive = weak_from_this().lock();
+            const std::lock_guard<std::mutex> lock{r->mutex};
+            r->orphan = true;
+            (void)r.release();
+            return;
+        }
+        std::uint64_t dropped = dropped_of(*r);
+        if(natsSubscription_DrainTimeout(r->sub, static_cast<int64_t>(drain_timeout.count())) != NATS_OK) {
+            natsSubscription_Unsubscribe(r->sub);
+        }
         bool complete = false;
         {
             std::unique_lock<std::mutex> lock{r->mutex};
-            complete = r->cv.wait_for(lock, std::chrono::seconds{10}, [&r] { return r->complete; });
+            complete = r->cv.wait_for(lock, drain_timeout + std::chrono::seconds{10}, [&r] { return r->complete; });
         }
-        int64_t after = 0;
-        if(natsSubscription_GetDropped(r->sub, &after) == NATS_OK && after > dropped) {
-            dropped = after;
-        }
+        dropped = dropped_of(*r);
         {
             const std::lock_guard<std::mutex> lock{mutex_};
-            retired_dropped_ += static_cast<std::uint64_t>(dropped);
+            retired_dropped_ += dropped;
         }
         if(complete) {
-            natsSubscription_Destroy(r->sub);
+            // libnats 3.4.1 may still be inside natsConn_processMsg for this subscription (nats.c
+            // #637): the read loop handles the flush's PONG only after the messages before it.
+            if(natsConnection_FlushTimeout(native(), 2000) == NATS_OK) {
+                natsSubscription_Destroy(r->sub);
+            } else {
+                connection_->retire(r->sub);
+            }
         } else {
+            // A wedged callback may still count and post: it keeps the counters alive (leaked).
+            r->keep_alive = weak_from_this().lock();
             (void)r.release();
         }
     }
 
+public:
+    /// How long closing a receive lets libnats deliver what it holds for it.
+    static constexpr std::chrono::milliseconds drain_timeout{5000};
+
+private:
     evbus::bus *bus_;
     std::shared_ptr<connection_state> connection_;
     mutable std::mutex mutex_;
@@ -462,7 +598,10 @@ private:
 
 inline void on_message(natsConnection *, natsSubscription *, natsMsg *msg, void *closure) noexcept {
     auto *r = static_cast<receiver *>(closure);
+    receiver *const outer = delivering();
+    delivering() = r;
     r->deliver(*r, msg);
+    delivering() = outer;
     natsMsg_Destroy(msg);
 }
 
@@ -492,12 +631,13 @@ void deliver(receiver &r, natsMsg *msg) noexcept {
         }
         if(r.publish_inline) {
             state.received.fetch_add(1u, std::memory_order_relaxed); // before the handlers see it
-            (void)state.target().publish(event);
+            EVBUS_TRY { (void)state.target().publish(event); }
+            EVBUS_CATCH { state.handler_errors.fetch_add(1u, std::memory_order_relaxed); } // received, not malformed
         } else if(state.target().post(std::move(event))) {
             state.received.fetch_add(1u, std::memory_order_relaxed);
         } else {
             if(echo) {
-                (void)r.echo->take(data, size);
+                r.echo->forget(data, size);
             }
             state.rejected.fetch_add(1u, std::memory_order_relaxed);
         }
@@ -519,14 +659,24 @@ void deliver_durable(receiver &r, natsMsg *msg) noexcept {
     }
     const std::uint64_t seq = meta->Sequence.Stream;
     jsMsgMetaData_Destroy(meta);
-    const bool first = seq > r.high;
-    if(!first && r.refused.count(seq) == 0u) {
+    // JetStream's push deliveries ignore no_echo: a message this bridge stored itself (its message
+    // id starts with the bridge's id) is acknowledged and not posted again.
+    const char *msg_id = nullptr;
+    if(natsMsgHeader_Get(msg, "Nats-Msg-Id", &msg_id) == NATS_OK && msg_id != nullptr) {
+        const std::string &own = state.instance();
+        if(std::char_traits<char>::length(msg_id) > own.size() &&
+           own.compare(0u, own.size(), msg_id, own.size()) == 0 && msg_id[own.size()] == '-') {
+            state.echo_suppressed.fetch_add(1u, std::memory_order_relaxed);
+            (void)natsMsg_Ack(msg, nullptr);
+            return;
+        }
+    }
+    // Not "first deliveries only": a server restarted after a crash may deliver again with
+    // NumDelivered back at 1 (its consumer state lost the acks).
+    if(r.posted.count(seq) != 0u) {
         state.duplicates.fetch_add(1u, std::memory_order_relaxed);
         (void)natsMsg_Ack(msg, nullptr);
         return;
-    }
-    if(first) {
-        r.high = seq;
     }
     const char *type = nullptr;
     const char *version = nullptr;
@@ -540,7 +690,6 @@ void deliver_durable(receiver &r, natsMsg *msg) noexcept {
         Event event{};
         if(nats::decode(type, version, natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)),
                         event) != decode_status::ok) {
-            r.refused.erase(seq);
             state.malformed.fetch_add(1u, std::memory_order_relaxed);
             (void)natsMsg_Term(msg, nullptr);
             return;
@@ -552,21 +701,20 @@ void deliver_durable(receiver &r, natsMsg *msg) noexcept {
             r.echo->add(data, size);
         }
         if(state.target().post(std::move(event))) {
-            r.refused.erase(seq);
+            EVBUS_TRY { r.remember_posted(seq); }
+            EVBUS_CATCH{} // no memory: a redelivery of it would be posted again (at least once)
             (void)natsMsg_Ack(msg, nullptr);
             state.received.fetch_add(1u, std::memory_order_relaxed);
         } else {
             if(echo) {
-                (void)r.echo->take(data, size);
+                r.echo->forget(data, size);
             }
-            r.refused.insert(seq);
             (void)natsMsg_Nak(msg, nullptr);
             state.rejected.fetch_add(1u, std::memory_order_relaxed);
         }
     }
     EVBUS_CATCH {
-        EVBUS_TRY { r.refused.insert(seq); } // so that the redelivery is posted, not taken for a duplicate
-        EVBUS_CATCH{}(void)natsMsg_Nak(msg, nullptr);
+        (void)natsMsg_Nak(msg, nullptr);
         state.rejected.fetch_add(1u, std::memory_order_relaxed);
     }
 }
@@ -603,10 +751,11 @@ public:
     template<typename Event>
     [[nodiscard]] subscription send(std::string subject) {
         static_assert(evbus::detail::assert_codable<Event>());
-        EVBUS_EXPECT(!subject.empty(), "evbus::nats::bridge::send: an empty subject");
+        EVBUS_EXPECT(detail::valid_subject(subject, false),
+                     "evbus::nats::bridge::send: not a subject to publish to (empty, an empty token, a space or "
+                     "control character, a wildcard)");
         auto entry = std::make_unique<detail::sender>();
         entry->echo = state_->echo_for(event_name<Event>());
-        entry->echo->senders.fetch_add(1, std::memory_order_acq_rel);
         char version_text[11];
         detail::format_version(event_version<Event>(), version_text);
         auto handler = [state = state_, echo = entry->echo, to = std::move(subject),
@@ -636,6 +785,7 @@ public:
         };
         detail::sender *token = entry.get();
         entry->local = state_->target().template subscribe<Event>(std::move(handler), INT_MAX);
+        entry->echo->senders.fetch_add(1, std::memory_order_acq_rel); // once subscribed: nothing leaks
         state_->add_sender(std::move(entry));
         return subscription{std::weak_ptr<evbus::detail::connection_owner>{state_}, token};
     }
@@ -661,6 +811,11 @@ public:
     template<typename Event>
     [[nodiscard]] subscription receive(std::string_view subject, const receive_options &options) {
         static_assert(evbus::detail::assert_codable<Event>());
+        EVBUS_EXPECT(detail::valid_subject(subject, true),
+                     "evbus::nats::bridge::receive: not a subject (empty, an empty token, a space or control "
+                     "character, a wildcard that is not a whole token)");
+        EVBUS_EXPECT(options.queue_group.find_first_of(" \t\r\n") == std::string::npos,
+                     "evbus::nats::bridge::receive: a queue group with white space");
         auto entry = std::make_unique<detail::receiver>();
         entry->state = state_.get();
         entry->deliver = &detail::deliver<Event>;
@@ -707,13 +862,14 @@ public:
     template<typename Event>
     [[nodiscard]] subscription send_durable(std::string subject, const durable_options &options = {}) {
         static_assert(evbus::detail::assert_codable<Event>());
-        EVBUS_EXPECT(!subject.empty(), "evbus::nats::bridge::send_durable: an empty subject");
+        EVBUS_EXPECT(detail::valid_subject(subject, false),
+                     "evbus::nats::bridge::send_durable: not a subject to publish to (empty, an empty token, a space "
+                     "or control character, a wildcard)");
         EVBUS_EXPECT(options.attempts > 0, "evbus::nats::bridge::send_durable: attempts must be positive");
         const std::string stream = options.stream.empty() ? detail::stream_for(subject) : options.stream;
         state_->ensure_stream(stream, subject, options.create_stream);
         auto entry = std::make_unique<detail::sender>();
         entry->echo = state_->echo_for(event_name<Event>());
-        entry->echo->senders.fetch_add(1, std::memory_order_acq_rel);
         char version_text[11];
         detail::format_version(event_version<Event>(), version_text);
         const std::string prefix =
@@ -749,6 +905,7 @@ public:
         };
         detail::sender *token = entry.get();
         entry->local = state_->target().template subscribe<Event>(std::move(handler), INT_MAX);
+        entry->echo->senders.fetch_add(1, std::memory_order_acq_rel); // once subscribed: nothing leaks
         state_->add_sender(std::move(entry));
         return subscription{std::weak_ptr<evbus::detail::connection_owner>{state_}, token};
     }
@@ -765,8 +922,8 @@ public:
         static_assert(evbus::detail::assert_codable<Event>());
         const std::string subj{subject};
         const std::string name{consumer};
-        EVBUS_EXPECT(!subj.empty() && !name.empty(),
-                     "evbus::nats::bridge::receive_durable: an empty subject or consumer name");
+        EVBUS_EXPECT(detail::valid_subject(subj, true) && !name.empty(),
+                     "evbus::nats::bridge::receive_durable: not a subject, or an empty consumer name");
         const std::string stream = options.stream.empty() ? detail::stream_for(subj) : options.stream;
         state_->ensure_stream(stream, subj, options.create_stream);
         state_->ensure_consumer(stream, subj, name, options);

@@ -311,10 +311,28 @@ public:
             std::unique_lock<std::mutex> lock{hooks_->mutex};
             closed = hooks_->closed_cv.wait_for(lock, std::chrono::seconds{2}, [this] { return hooks_->closed; });
         }
+        if(closed) {
+            // The read loop has ended: no thread can look a retired subscription up any more.
+            for(natsSubscription *sub: retired_) {
+                natsSubscription_Destroy(sub);
+            }
+        } // else: leaked on purpose, like the hooks
         natsConnection_Destroy(nc_);
         if(closed) {
             delete hooks_;
         } // else: leaked on purpose, libnats may still call it
+    }
+
+    /// Keeps a closed subscription until the connection is closed, then destroys it. libnats 3.4.1
+    /// (fixed upstream in nats.c #637) looks a subscription up in its read loop and locks it without
+    /// holding a reference: destroying one while a message for it is being read frees memory the
+    /// read loop then locks.
+    void retire(natsSubscription *sub) noexcept {
+        EVBUS_TRY {
+            const std::lock_guard<std::mutex> lock{retired_mutex_};
+            retired_.push_back(sub);
+        }
+        EVBUS_CATCH {} // no memory: leaked, never freed early
     }
 
     [[nodiscard]] natsConnection *native() const noexcept { return nc_; }
@@ -324,6 +342,8 @@ private:
     natsConnection *nc_{nullptr};
     connection_hooks *hooks_{nullptr};
     std::chrono::milliseconds drain_timeout_;
+    std::mutex retired_mutex_;
+    std::vector<natsSubscription *> retired_;
 };
 
 } // namespace detail
