@@ -73,19 +73,20 @@ struct replay_result {
     evbus::journal_reader_stats stats;
 };
 
+template<typename Bus = evbus::st_bus>
 replay_result replay_memory(const std::byte *data, std::size_t size) {
     evbus::journal_reader jr{data, size};
-    evbus::st_bus bus;
+    Bus bus;
     replay_result result{0u, {}, {}};
-    auto a = bus.subscribe<tick>([&](const tick &t) {
+    auto a = bus.template subscribe<tick>([&](const tick &t) {
         REQUIRE(t.px == t.id * 0.5);
         result.ids.push_back(t.id);
     });
-    auto b = bus.subscribe<note>([&](const note &n) {
+    auto b = bus.template subscribe<note>([&](const note &n) {
         REQUIRE(n.text == std::string(static_cast<std::size_t>(n.level % 11), 'n'));
         result.ids.push_back(n.level);
     });
-    auto c = bus.subscribe<fill>([&](const fill &f) {
+    auto c = bus.template subscribe<fill>([&](const fill &f) {
         REQUIRE(f.qty == -static_cast<std::int32_t>(f.order));
         result.ids.push_back(static_cast<long>(f.order));
     });
@@ -129,6 +130,18 @@ TEST_CASE("journal_reader walks the records for tools: sequence, timestamp, type
     REQUIRE(names[2] == "test.fill");
     REQUIRE(jr.stats().records == 9u);
     REQUIRE(jr.stats().corrupt_bytes == 0u);
+}
+
+TEST_CASE("replay publishes the same records into a bus of every threading policy", "[io][journal_reader]") {
+    const auto bytes = sample_journal("reader_policies", 12);
+    const replay_result single = replay_memory(bytes.data(), bytes.size());
+    const replay_result multi = replay_memory<evbus::bus>(bytes.data(), bytes.size());
+    const replay_result lane = replay_memory<evbus::basic_bus<evbus::spsc>>(bytes.data(), bytes.size());
+    REQUIRE(single.replayed == 12u);
+    CHECK(multi.replayed == 12u);
+    CHECK(lane.replayed == 12u);
+    CHECK(multi.ids == single.ids);
+    CHECK(lane.ids == single.ids);
 }
 
 TEST_CASE("a journal cut at every byte of its last two records replays the whole records before the cut",

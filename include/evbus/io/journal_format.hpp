@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "../core/bus.hpp"
@@ -96,9 +97,25 @@ struct known_type {
     std::uint32_t size; // sizeof(E) for the bytes encoding, 0 for a codec
     std::uint32_t encoding;
     std::size_t index; // detail::type_index<E>
-    deliver_fn deliver_multi;
-    deliver_fn deliver_single;
+    deliver_fn deliver_multi;  // into a basic_bus<multi_thread>
+    deliver_fn deliver_single; // into a basic_bus<single_thread>
+    deliver_fn deliver_spsc;   // into a basic_bus<spsc>
 };
+
+/// The deliver function of known for a bus of Threading.
+template<typename Threading>
+[[nodiscard]] deliver_fn deliver_for(const known_type &known) noexcept {
+    static_assert(std::is_same_v<Threading, multi_thread> || std::is_same_v<Threading, single_thread> ||
+                      std::is_same_v<Threading, spsc>,
+                  "evbus::journal_reader::replay: a bus of this threading policy is not supported");
+    if constexpr(std::is_same_v<Threading, multi_thread>) {
+        return known.deliver_multi;
+    } else if constexpr(std::is_same_v<Threading, single_thread>) {
+        return known.deliver_single;
+    } else {
+        return known.deliver_spsc;
+    }
+}
 
 template<typename Event, typename Threading>
 bool deliver(const std::byte *payload, std::size_t size, void *bus) {
@@ -119,7 +136,8 @@ template<typename Event>
                       is_bytes_codec_v<Event> ? encoding_bytes : encoding_codec,
                       type_index<Event>::value(),
                       &deliver<Event, multi_thread>,
-                      &deliver<Event, single_thread>};
+                      &deliver<Event, single_thread>,
+                      &deliver<Event, spsc>};
 }
 
 /// The event types this build can replay, process-wide: one entry per (name, version).

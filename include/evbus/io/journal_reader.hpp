@@ -476,8 +476,7 @@ private:
                 unread_record();
                 EVBUS_RETHROW;
             }
-            const detail::journal::deliver_fn deliver =
-                Threading::concurrent ? known->deliver_multi : known->deliver_single;
+            const detail::journal::deliver_fn deliver = detail::journal::deliver_for<Threading>(*known);
             ++stats_.replayed;
             ++published;
             if(!deliver(record.payload, record.size, &target)) {
