@@ -96,7 +96,7 @@ struct known_type {
     std::uint32_t version;
     std::uint32_t size; // sizeof(E) for the bytes encoding, 0 for a codec
     std::uint32_t encoding;
-    std::size_t index; // detail::type_index<E>
+    std::size_t index;         // detail::type_index<E>
     deliver_fn deliver_multi;  // into a basic_bus<multi_thread>
     deliver_fn deliver_single; // into a basic_bus<single_thread>
     deliver_fn deliver_spsc;   // into a basic_bus<spsc>
