@@ -241,7 +241,8 @@ struct strategy_state {
 };
 
 strategy_state state_of(const strategy &s) {
-    return strategy_state{s.position, s.working, s.ticks, s.orders, s.fills, s.late_fills, s.timeouts, s.stale_timeouts};
+    return strategy_state{s.position, s.working,    s.ticks,    s.orders,
+                          s.fills,    s.late_fills, s.timeouts, s.stale_timeouts};
 }
 
 void print_state(const char *what, const strategy_state &st) {
@@ -266,8 +267,8 @@ bool backtest(const std::string &path, strategy_state &out) {
     evbus::journal_reader journal{path};
     const std::size_t replayed = journal.replay(market);
     const evbus::journal_reader_stats &st = journal.stats();
-    fmt::print("backtest   : {} events replayed from {} ({} unknown, {} malformed, {} corrupt bytes)\n", replayed,
-               path, st.unknown, st.malformed, st.corrupt_bytes);
+    fmt::print("backtest   : {} events replayed from {} ({} unknown, {} malformed, {} corrupt bytes)\n", replayed, path,
+               st.unknown, st.malformed, st.corrupt_bytes);
     out = state_of(strat);
     return st.corrupt_bytes == 0u && st.unknown == 0u && st.malformed == 0u && exec.stats().posted == strat.orders;
 }

@@ -560,7 +560,8 @@ TEST_CASE("a worker polls its scheduler, and a blocked worker wakes for a timer"
     CHECK(w.errors() == 0u);
 }
 
-TEST_CASE("a worker on an spsc bus polls its scheduler: its thread is the lane's producer", "[time][scheduler][worker]") {
+TEST_CASE("a worker on an spsc bus polls its scheduler: its thread is the lane's producer",
+          "[time][scheduler][worker]") {
     for(const auto strategy:
         {evbus::wait_strategy::busy_spin, evbus::wait_strategy::yield, evbus::wait_strategy::block}) {
         evbus::basic_bus<evbus::spsc> bus;

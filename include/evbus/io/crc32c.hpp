@@ -54,7 +54,8 @@ inline constexpr bool crc32c_little_endian =
 namespace detail {
 
 /// The table-driven CRC (slicing by 8), on any host; see evbus::crc32c.
-[[nodiscard]] inline std::uint32_t crc32c_software(const void *data, std::size_t size, std::uint32_t crc = 0u) noexcept {
+[[nodiscard]] inline std::uint32_t crc32c_software(const void *data, std::size_t size,
+                                                   std::uint32_t crc = 0u) noexcept {
     const auto &t = detail::crc32c_table;
     const auto *p = static_cast<const unsigned char *>(data);
     std::uint32_t r = ~crc;
@@ -82,8 +83,8 @@ namespace detail {
 #    define EVBUS_CRC32C_HARDWARE 1
 
 /// The SSE 4.2 crc32 instruction (the same polynomial), 8 bytes at a time; only where the CPU has it.
-[[nodiscard]] __attribute__((target("sse4.2"))) inline std::uint32_t
-crc32c_hardware(const void *data, std::size_t size, std::uint32_t crc = 0u) noexcept {
+[[nodiscard]] __attribute__((target("sse4.2"))) inline std::uint32_t crc32c_hardware(const void *data, std::size_t size,
+                                                                                     std::uint32_t crc = 0u) noexcept {
     const auto *p = static_cast<const unsigned char *>(data);
     std::uint64_t r = ~crc;
     while(size >= 8u) {
@@ -109,7 +110,7 @@ crc32c_hardware(const void *data, std::size_t size, std::uint32_t crc = 0u) noex
     return available;
 }
 #else
-/// @brief 1 where crc32c() may use the SSE 4.2 instruction (x86-64, gcc or clang), else 0.
+           /// @brief 1 where crc32c() may use the SSE 4.2 instruction (x86-64, gcc or clang), else 0.
 #    define EVBUS_CRC32C_HARDWARE 0
 #endif
 
