@@ -725,6 +725,40 @@ inline evbus::detail::byte_buffer &send_buffer() {
     return buffer;
 }
 
+/// The bytes a send handler publishes for one event; publish == false: nothing to publish (counted).
+struct outgoing {
+    const void *data;
+    std::size_t size;
+    bool publish;
+};
+
+/// What send() and send_durable() do before publishing: encode the event (a bytes codec: the event
+/// itself; a codec: into the thread's send buffer, valid until this thread's next encode) and skip
+/// an echo. An encode that fails is counted in send_failed, a skipped echo in echo_suppressed; both
+/// return publish == false.
+template<typename Event>
+outgoing encode_outgoing(bridge_state &state, echo_filter &echo, const Event &event) noexcept {
+    outgoing out{&event, sizeof(Event), true};
+    if constexpr(!is_bytes_codec_v<Event>) {
+        evbus::detail::byte_buffer &buffer = send_buffer();
+        buffer.clear();
+        EVBUS_TRY {
+            byte_sink sink{buffer};
+            codec<Event>::encode(event, sink);
+        }
+        EVBUS_CATCH {
+            state.send_failed.fetch_add(1u, std::memory_order_relaxed);
+            return outgoing{nullptr, 0u, false};
+        }
+        out = outgoing{buffer.data(), buffer.size(), true};
+    }
+    if(echo.pending_count.load(std::memory_order_acquire) != 0u && echo.take(out.data, out.size)) {
+        state.echo_suppressed.fetch_add(1u, std::memory_order_relaxed);
+        return outgoing{nullptr, 0u, false};
+    }
+    return out;
+}
+
 } // namespace detail
 
 /// @brief Carries a bus's events to NATS and back: `send<E>(subject)` publishes each E the bus
@@ -761,27 +795,10 @@ public:
         auto handler = [state = state_, echo = entry->echo, to = std::move(subject),
                         name = std::string{event_name<Event>()},
                         version = std::string{version_text}](const Event &event) noexcept {
-            const void *data = &event;
-            std::size_t size = sizeof(Event);
-            if constexpr(!is_bytes_codec_v<Event>) {
-                evbus::detail::byte_buffer &buffer = detail::send_buffer();
-                buffer.clear();
-                EVBUS_TRY {
-                    byte_sink sink{buffer};
-                    codec<Event>::encode(event, sink);
-                }
-                EVBUS_CATCH {
-                    state->send_failed.fetch_add(1u, std::memory_order_relaxed);
-                    return;
-                }
-                data = buffer.data();
-                size = buffer.size();
+            const detail::outgoing out = detail::encode_outgoing(*state, *echo, event);
+            if(out.publish) {
+                state->publish(to, name, version.c_str(), out.data, out.size);
             }
-            if(echo->pending_count.load(std::memory_order_acquire) != 0u && echo->take(data, size)) {
-                state->echo_suppressed.fetch_add(1u, std::memory_order_relaxed);
-                return;
-            }
-            state->publish(to, name, version.c_str(), data, size);
         };
         detail::sender *token = entry.get();
         entry->local = state_->target().template subscribe<Event>(std::move(handler), INT_MAX);
@@ -877,29 +894,13 @@ public:
         auto handler = [state = state_, echo = entry->echo, to = std::move(subject),
                         name = std::string{event_name<Event>()}, version = std::string{version_text}, prefix, options,
                         sequence = std::make_shared<std::atomic<std::uint64_t>>(0u)](const Event &event) noexcept {
-            const void *data = &event;
-            std::size_t size = sizeof(Event);
-            if constexpr(!is_bytes_codec_v<Event>) {
-                evbus::detail::byte_buffer &buffer = detail::send_buffer();
-                buffer.clear();
-                EVBUS_TRY {
-                    byte_sink sink{buffer};
-                    codec<Event>::encode(event, sink);
-                }
-                EVBUS_CATCH {
-                    state->send_failed.fetch_add(1u, std::memory_order_relaxed);
-                    return;
-                }
-                data = buffer.data();
-                size = buffer.size();
-            }
-            if(echo->pending_count.load(std::memory_order_acquire) != 0u && echo->take(data, size)) {
-                state->echo_suppressed.fetch_add(1u, std::memory_order_relaxed);
+            const detail::outgoing out = detail::encode_outgoing(*state, *echo, event);
+            if(!out.publish) {
                 return;
             }
             EVBUS_TRY {
                 const std::string id = prefix + std::to_string(sequence->fetch_add(1u, std::memory_order_relaxed) + 1u);
-                state->publish_durable(to, name, version.c_str(), id, data, size, options);
+                state->publish_durable(to, name, version.c_str(), id, out.data, out.size, options);
             }
             EVBUS_CATCH { state->send_failed.fetch_add(1u, std::memory_order_relaxed); }
         };
