@@ -220,7 +220,11 @@ TEST_CASE("malformed messages are counted and never posted", "[bridge][nats]") {
     const char garbage[] = "\x00\xff garbage \r\n";
     publish_raw(raw, "md.tick", nullptr, nullptr, garbage, sizeof garbage); // no headers
     publish_raw(raw, "md.tick", nullptr, nullptr, &good, sizeof good);      // right size, no headers
-    publish_raw(raw, "md.tick", "test.fill", "1", &good, sizeof good);      // wrong type name
+    publish_raw(raw, "md.tick", "test.fill", "1", &good, sizeof good);      // another type: other_type
+    publish_raw(raw, "md.tick", "", "1", &good, sizeof good);               // an empty type name
+    publish_raw(raw, "md.tick", "test fill", "1", &good, sizeof good);      // not a type name
+    publish_raw(raw, "md.tick", "test.fill", nullptr, &good, sizeof good);  // another type, no version
+    publish_raw(raw, "md.tick", "test.fill", "x", &good, sizeof good);      // another type, bad version
     publish_raw(raw, "md.tick", "test.tick", "2", &good, sizeof good);      // wrong version
     publish_raw(raw, "md.tick", "test.tick", nullptr, &good, sizeof good);  // no version
     publish_raw(raw, "md.tick", "test.tick", "1", &good, sizeof good - 1);  // too short
@@ -230,11 +234,77 @@ TEST_CASE("malformed messages are counted and never posted", "[bridge][nats]") {
     publish_raw(raw, "game.chat", "test.chat", "1", lying, sizeof lying);
     publish_raw(raw, "md.tick", "test.tick", "1", &good, sizeof good); // the one good message, last
     REQUIRE(dispatch_until(bus, [&] { return got.size() == 1u; }));
-    REQUIRE(wait_until([&] { return in.stats().malformed == 9u; }));
+    REQUIRE(wait_until([&] { return in.stats().malformed == 12u; }));
+    REQUIRE(in.stats().other_type == 1u);
     REQUIRE(got[0].id == 7);
     REQUIRE(chats.empty());
     REQUIRE(wait_until([&] { return in.stats().received == 1u; }));
     REQUIRE(bus.stats().posted == 1u);
+}
+
+TEST_CASE("several event types on one subject: each receive posts its own type, skips the others, counted",
+          "[bridge][nats]") {
+    nats_server server;
+    evbus::nats::connection cout{server.url()};
+    evbus::nats::connection ca{server.url()};
+    evbus::nats::connection cb{server.url()};
+    evbus::nats::connection cab{server.url()};
+    evbus::bus feed, ticks_bus, fills_bus, both_bus;
+    evbus::nats::bridge out{feed, cout}, in_a{ticks_bus, ca}, in_b{fills_bus, cb}, in_ab{both_bus, cab};
+    auto st = out.send<tick>("mixed.md");
+    auto sf = out.send<fill>("mixed.md");
+    auto ra = in_a.receive<tick>("mixed.md");
+    auto rb = in_b.receive<fill>("mixed.md");
+    auto rab1 = in_ab.receive<tick>("mixed.md");
+    auto rab2 = in_ab.receive<fill>("mixed.md");
+    REQUIRE(ca.flush());
+    REQUIRE(cb.flush());
+    REQUIRE(cab.flush());
+    std::vector<std::int64_t> ticks, fills, both_ticks, both_fills;
+    auto ha = ticks_bus.subscribe<tick>([&](const tick &t) { ticks.push_back(t.id); });
+    auto haf = ticks_bus.subscribe<fill>([&](const fill &f) { ticks.push_back(-f.order); }); // must not run
+    auto hb = fills_bus.subscribe<fill>([&](const fill &f) { fills.push_back(f.order); });
+    auto hbt = fills_bus.subscribe<tick>([&](const tick &t) { fills.push_back(-t.id); }); // must not run
+    auto h1 = both_bus.subscribe<tick>([&](const tick &t) { both_ticks.push_back(t.id); });
+    auto h2 = both_bus.subscribe<fill>([&](const fill &f) { both_fills.push_back(f.order); });
+    constexpr std::uint64_t nt = 30, nf = 20;
+    for(std::uint64_t i = 0; i < nt + nf; ++i) {
+        if(i % 5 < 3) {
+            feed.publish(tick{static_cast<std::int64_t>(i), 1.0});
+        } else {
+            feed.publish(fill{static_cast<std::int64_t>(i), 1});
+        }
+    }
+    REQUIRE(out.stats().sent == nt + nf);
+    REQUIRE(dispatch_until(ticks_bus, [&] { return in_a.stats().received + in_a.stats().other_type == nt + nf; }));
+    REQUIRE(dispatch_until(fills_bus, [&] { return in_b.stats().received + in_b.stats().other_type == nt + nf; }));
+    REQUIRE(dispatch_until(both_bus, [&] { return in_ab.stats().received == nt + nf; }));
+    REQUIRE(wait_until([&] { return in_ab.stats().other_type == nt + nf; }));
+    (void)ticks_bus.dispatch();
+    (void)fills_bus.dispatch();
+    (void)both_bus.dispatch();
+    std::vector<std::int64_t> want_ticks, want_fills;
+    for(std::int64_t i = 0; i < static_cast<std::int64_t>(nt + nf); ++i) {
+        (i % 5 < 3 ? want_ticks : want_fills).push_back(i);
+    }
+    REQUIRE(ticks == want_ticks); // its own events, in order, none of the other type
+    REQUIRE(fills == want_fills);
+    REQUIRE(both_ticks == want_ticks);
+    REQUIRE(both_fills == want_fills);
+    const auto sa = in_a.stats();
+    const auto sb = in_b.stats();
+    const auto sab = in_ab.stats();
+    REQUIRE(sa.received == nt);
+    REQUIRE(sa.other_type == nf);
+    REQUIRE(sb.received == nf);
+    REQUIRE(sb.other_type == nt);
+    REQUIRE(sab.received == nt + nf); // each message once, by the receive of its type
+    REQUIRE(sab.other_type == nt + nf);
+    for(const auto &s: {sa, sb, sab}) {
+        REQUIRE(s.malformed == 0u);
+        REQUIRE(s.rejected == 0u);
+        REQUIRE(s.dropped == 0u);
+    }
 }
 
 TEST_CASE("a slow consumer's drops are counted: every message sent is received or dropped", "[bridge][nats]") {

@@ -14,6 +14,7 @@ using evbus_test::dispatch_until;
 using evbus_test::nats_server;
 using evbus_test::wait_until;
 using nats_test::fill;
+using nats_test::tick;
 
 namespace {
 
@@ -204,4 +205,39 @@ TEST_CASE("durable: redeliveries that arrive after newer messages are posted, no
     std::sort(got.begin(), got.end());
     REQUIRE(got == std::vector<std::int64_t>{0, 1, 2, 3});
     REQUIRE(in.stats().duplicates == 0u);
+}
+
+TEST_CASE("durable: several event types on one stream; each consumer posts its own type and acks the others",
+          "[bridge][nats][durable]") {
+    nats_server server{{}, true};
+    evbus::nats::connection cout{server.url()};
+    evbus::nats::connection cin{server.url()};
+    evbus::bus oms, gateway;
+    evbus::nats::bridge out{oms, cout}, in{gateway, cin};
+    auto sf = out.send_durable<fill>("oms.mixed");
+    auto st = out.send_durable<tick>("oms.mixed"); // the same stream, EVBUS_oms_mixed
+    auto rf = in.receive_durable<fill>("oms.mixed", "fills");
+    auto rt = in.receive_durable<tick>("oms.mixed", "ticks");
+    std::vector<std::int64_t> fills, ticks;
+    auto hf = gateway.subscribe<fill>([&](const fill &f) { fills.push_back(f.order); });
+    auto ht = gateway.subscribe<tick>([&](const tick &t) { ticks.push_back(t.id); });
+    for(int i = 0; i < 20; ++i) {
+        if(i % 2 == 0) {
+            oms.publish(fill{i, 1});
+        } else {
+            oms.publish(tick{i, 1.0});
+        }
+    }
+    REQUIRE(out.stats().sent == 20u);
+    REQUIRE(dispatch_until(gateway, [&] {
+        const auto s = in.stats();
+        return s.received == 20u && s.other_type == 20u && fills.size() == 10u && ticks.size() == 10u;
+    }));
+    for(std::size_t i = 0; i < 10u; ++i) {
+        REQUIRE(fills[i] == static_cast<std::int64_t>(2u * i)); // once each, in order
+        REQUIRE(ticks[i] == static_cast<std::int64_t>(2u * i + 1u));
+    }
+    REQUIRE(in.stats().malformed == 0u);
+    REQUIRE(in.stats().duplicates == 0u);
+    REQUIRE(cin.flush()); // the acknowledgements of the skipped ones are at the server too
 }

@@ -17,8 +17,15 @@ TEST_CASE("the wire decoder takes the event's name, version and exact bytes", "[
     REQUIRE(out.id == 42);
     REQUIRE(out.px == 99.5);
     REQUIRE(evbus::nats::decode(nullptr, "1", &in, sizeof in, out) == status::no_type);
-    REQUIRE(evbus::nats::decode("test.fill", "1", &in, sizeof in, out) == status::wrong_type);
-    REQUIRE(evbus::nats::decode("test.tic", "1", &in, sizeof in, out) == status::wrong_type);
+    // a well-formed message of another type (several types may share a subject)
+    REQUIRE(evbus::nats::decode("test.fill", "1", &in, sizeof in, out) == status::other_type);
+    REQUIRE(evbus::nats::decode("test.tic", "7", nullptr, 0u, out) == status::other_type);
+    // another name, but not a well-formed message of another type
+    REQUIRE(evbus::nats::decode("test.fill", nullptr, &in, sizeof in, out) == status::wrong_type);
+    REQUIRE(evbus::nats::decode("test.fill", "x", &in, sizeof in, out) == status::wrong_type);
+    REQUIRE(evbus::nats::decode("", "1", &in, sizeof in, out) == status::wrong_type);
+    REQUIRE(evbus::nats::decode("test fill", "1", &in, sizeof in, out) == status::wrong_type);
+    REQUIRE(evbus::nats::decode("test.\x01", "1", &in, sizeof in, out) == status::wrong_type);
     REQUIRE(evbus::nats::decode("test.tick", nullptr, &in, sizeof in, out) == status::wrong_version);
     for(const char *bad: {"", "2", "0", "1 ", " 1", "+1", "1x", "-1", "4294967297", "99999999999"}) {
         INFO(bad);

@@ -52,6 +52,9 @@ struct bridge_stats {
     /// publish_inline only: received events whose handlers raised (counted in received as well; the
     /// exception stops at the bridge)
     std::uint64_t handler_errors = 0u;
+    /// @brief Well-formed messages of another event type on a received subject (their Evbus-Type names
+    /// another type, with a valid version): skipped, neither posted nor malformed; durable: acknowledged.
+    std::uint64_t other_type = 0u;
 };
 
 /// @brief Settings of one receive().
@@ -411,6 +414,7 @@ public:
         st.echo_suppressed = echo_suppressed.load(std::memory_order_relaxed);
         st.duplicates = duplicates.load(std::memory_order_relaxed);
         st.handler_errors = handler_errors.load(std::memory_order_relaxed);
+        st.other_type = other_type.load(std::memory_order_relaxed);
         const std::lock_guard<std::mutex> lock{mutex_};
         st.dropped = retired_dropped_;
         for(const auto &entry: receivers_) {
@@ -446,6 +450,7 @@ public:
     std::atomic<std::uint64_t> echo_suppressed{0u};
     std::atomic<std::uint64_t> duplicates{0u};
     std::atomic<std::uint64_t> handler_errors{0u};
+    std::atomic<std::uint64_t> other_type{0u};
 
     /// Publishes one encoded event to JetStream and waits for the stream's acknowledgement, again
     /// with the same message id after a failure (the stream stores it once), up to options.attempts.
@@ -621,8 +626,10 @@ void deliver(receiver &r, natsMsg *msg) noexcept {
     const auto size = static_cast<std::size_t>(natsMsg_GetDataLength(msg));
     EVBUS_TRY {
         Event event{};
-        if(nats::decode(type, version, data, size, event) != decode_status::ok) {
-            state.malformed.fetch_add(1u, std::memory_order_relaxed);
+        const decode_status status = nats::decode(type, version, data, size, event);
+        if(status != decode_status::ok) {
+            (status == decode_status::other_type ? state.other_type : state.malformed)
+                .fetch_add(1u, std::memory_order_relaxed);
             return;
         }
         const bool echo = r.echo->senders.load(std::memory_order_acquire) > 0;
@@ -688,8 +695,15 @@ void deliver_durable(receiver &r, natsMsg *msg) noexcept {
     }
     EVBUS_TRY {
         Event event{};
-        if(nats::decode(type, version, natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)),
-                        event) != decode_status::ok) {
+        const decode_status status = nats::decode(type, version, natsMsg_GetData(msg),
+                                                  static_cast<std::size_t>(natsMsg_GetDataLength(msg)), event);
+        if(status == decode_status::other_type) {
+            // another receiver's event on this subject: done with here, not redelivered
+            state.other_type.fetch_add(1u, std::memory_order_relaxed);
+            (void)natsMsg_Ack(msg, nullptr);
+            return;
+        }
+        if(status != decode_status::ok) {
             state.malformed.fetch_add(1u, std::memory_order_relaxed);
             (void)natsMsg_Term(msg, nullptr);
             return;
@@ -808,7 +822,8 @@ public:
     }
 
     /// @brief Posts each message on subject (decoded as an Event) to the bus, from libnats' thread,
-    /// until the handle is reset; a message that does not decode is counted as malformed.
+    /// until the handle is reset; a message that does not decode is counted as malformed, a well-formed
+    /// one of another event type in other_type (several types may share a subject).
     template<typename Event>
     [[nodiscard]] subscription receive(std::string_view subject) {
         return receive<Event>(subject, receive_options{});
@@ -957,7 +972,8 @@ public:
         return subscription{std::weak_ptr<evbus::detail::connection_owner>{state_}, token};
     }
 
-    /// @brief Counters: sent, send_failed, received, malformed, dropped, rejected, echo_suppressed.
+    /// @brief Counters: sent, send_failed, received, malformed, dropped, rejected, echo_suppressed,
+    /// duplicates, handler_errors, other_type.
     [[nodiscard]] bridge_stats stats() const noexcept { return state_->stats(); }
 
 private:

@@ -25,7 +25,9 @@ inline constexpr std::string_view version_header = "Evbus-Version";
 enum class decode_status {
     ok,            ///< decoded
     no_type,       ///< no Evbus-Type header (a message that is not the bridge's)
-    wrong_type,    ///< an Evbus-Type other than the receiving event's name
+    wrong_type,    ///< an Evbus-Type other than the receiving event's name that is not a well-formed message of
+                   ///< another type (an empty name or one with control characters or spaces; no valid version)
+    other_type,    ///< a well-formed message of another event type: skipped, not malformed (see docs/bridge.md)
     wrong_version, ///< a missing, unparsable or different Evbus-Version
     bad_payload,   ///< the codec refused the payload, or left bytes unread (a wrong size)
 };
@@ -48,6 +50,19 @@ namespace detail {
         return false;
     }
     out = static_cast<std::uint32_t>(value);
+    return true;
+}
+
+/// A type name another event type could have: not empty, printable ASCII without spaces.
+[[nodiscard]] constexpr bool plausible_type_name(std::string_view name) noexcept {
+    if(name.empty()) {
+        return false;
+    }
+    for(const char c: name) {
+        if(c <= 0x20 || c >= 0x7F) {
+            return false;
+        }
+    }
     return true;
 }
 
@@ -79,10 +94,12 @@ template<typename Event>
     if(type == nullptr) {
         return decode_status::no_type;
     }
-    if(std::string_view{type} != event_name<Event>()) {
-        return decode_status::wrong_type;
-    }
     std::uint32_t parsed = 0u;
+    if(std::string_view{type} != event_name<Event>()) {
+        // another sender's type on the same subject, or a header that names no type at all
+        const bool versioned = version != nullptr && detail::parse_version(version, parsed);
+        return versioned && detail::plausible_type_name(type) ? decode_status::other_type : decode_status::wrong_type;
+    }
     if(version == nullptr || !detail::parse_version(version, parsed) || parsed != event_version<Event>()) {
         return decode_status::wrong_version;
     }
