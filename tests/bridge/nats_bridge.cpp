@@ -612,6 +612,40 @@ TEST_CASE("no echo with two sends of the same type: neither sends back what the 
     REQUIRE(bb.stats().sent == 3u);
 }
 
+TEST_CASE("no echo: a send added between a receive's post and its dispatch does not send the event back",
+          "[bridge][nats]") {
+    nats_server server;
+    evbus::nats::connection ca{server.url()};
+    evbus::nats::connection cb{server.url()};
+    evbus::bus a, b;
+    evbus::nats::bridge ba{a, ca}, bb{b, cb};
+    auto sa = ba.send<tick>("echo.gap");
+    auto rb = bb.receive<tick>("echo.gap");
+    REQUIRE(cb.flush());
+    std::vector<std::int64_t> got;
+    auto hb = b.subscribe<tick>([&](const tick &t) { got.push_back(t.id); });
+    // 1. No send of tick in bb when the event is posted; one is added before b dispatches.
+    a.publish(tick{1, 1.0});
+    REQUIRE(wait_until([&] { return bb.stats().received == 1u; })); // posted to b, not dispatched
+    REQUIRE(got.empty());
+    auto sb1 = bb.send<tick>("echo.gap");
+    REQUIRE(b.dispatch() == 1u);
+    REQUIRE(got == std::vector<std::int64_t>{1});
+    REQUIRE(bb.stats().sent == 0u);
+    REQUIRE(bb.stats().echo_suppressed == 1u);
+    // 2. One send when the event is posted; a second one is added before b dispatches.
+    a.publish(tick{2, 1.0});
+    REQUIRE(wait_until([&] { return bb.stats().received == 2u; }));
+    auto sb2 = bb.send<tick>("echo.copy");
+    REQUIRE(b.dispatch() == 1u);
+    REQUIRE(got == std::vector<std::int64_t>{1, 2});
+    REQUIRE(bb.stats().sent == 0u);
+    REQUIRE(bb.stats().echo_suppressed == 3u); // each send skipped it once
+    // 3. Events published locally still go out through both sends, even equal to a received one.
+    b.publish(tick{2, 1.0});
+    REQUIRE(bb.stats().sent == 2u);
+}
+
 TEST_CASE("publish_inline: a handler may reset its own receive; it returns at once, nothing more arrives",
           "[bridge][nats]") {
     nats_server server;

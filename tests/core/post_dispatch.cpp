@@ -824,3 +824,36 @@ TEST_CASE("publisher and channel post_bulk", "[queue][async][bulk]") {
     ch.dispatch();
     REQUIRE(sum == 12);
 }
+
+TEST_CASE("post_from: the handlers of an event posted with an origin see it and its address; others see none",
+          "[bus][post]") {
+    evbus::bus bus;
+    struct seen {
+        std::uint64_t origin;
+        bool same_object;
+        std::string text;
+    };
+    std::vector<seen> got;
+    auto h = bus.subscribe<std::string>([&](const std::string &s) {
+        const evbus::detail::delivery_origin_state &o = evbus::detail::delivery_origin();
+        got.push_back(seen{o.origin, o.event == static_cast<const void *>(&s), s});
+        if(s == "nested") {
+            bus.publish(std::string{"inner"}); // a new event: the origin is still set, the address is not its
+        }
+    });
+    REQUIRE(bus.post(std::string{"plain"}));
+    REQUIRE(bus.post_from(7u, std::string{"marked"}));
+    REQUIRE(bus.post_from(9u, std::string{"nested"}));
+    REQUIRE(bus.post(std::string{"after"}));
+    REQUIRE(bus.dispatch() == 4u);
+    REQUIRE(got.size() == 5u);
+    REQUIRE(got[0].origin == 0u);
+    REQUIRE(got[1].origin == 7u);
+    REQUIRE(got[1].same_object);
+    REQUIRE(got[2].origin == 9u);
+    REQUIRE(got[3].text == "inner");
+    REQUIRE_FALSE(got[3].same_object);
+    REQUIRE(got[4].origin == 0u); // restored after each marked delivery
+    REQUIRE(evbus::detail::delivery_origin().origin == 0u);
+    REQUIRE(evbus::detail::delivery_origin().event == nullptr);
+}

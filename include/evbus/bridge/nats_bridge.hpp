@@ -142,64 +142,6 @@ inline bool valid_subject(std::string_view subject, bool wildcards) noexcept {
     }
 }
 
-/// Received payloads that a send() of the same type must not send back (no echo), by bytes. Each
-/// entry carries the number of sends of the type when it was received: every one of them sees the
-/// event (the same bus), so each takes one count, and the last one removes the entry.
-struct echo_filter {
-    std::atomic<int> senders{0};
-    std::atomic<std::size_t> pending_count{0u};
-    std::mutex mutex;
-    std::vector<std::pair<std::string, int>> pending;
-
-    void add(const void *data, std::size_t size) {
-        const int n = senders.load(std::memory_order_acquire);
-        if(n <= 0) {
-            return;
-        }
-        const std::lock_guard<std::mutex> lock{mutex};
-        pending.emplace_back(std::string{static_cast<const char *>(data), size}, n);
-        pending_count.store(pending.size(), std::memory_order_release);
-    }
-
-    /// Takes one count of a pending payload equal to [data, data + size); true if there was one.
-    bool take(const void *data, std::size_t size) {
-        const std::lock_guard<std::mutex> lock{mutex};
-        const std::string_view bytes{static_cast<const char *>(data), size};
-        for(auto it = pending.begin(); it != pending.end(); ++it) {
-            if(it->first == bytes) {
-                if(--it->second <= 0) {
-                    pending.erase(it);
-                }
-                pending_count.store(pending.size(), std::memory_order_release);
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /// Removes a pending payload equal to [data, data + size) whatever its count (a refused post).
-    void forget(const void *data, std::size_t size) {
-        const std::lock_guard<std::mutex> lock{mutex};
-        const std::string_view bytes{static_cast<const char *>(data), size};
-        for(auto it = pending.begin(); it != pending.end(); ++it) {
-            if(it->first == bytes) {
-                pending.erase(it);
-                pending_count.store(pending.size(), std::memory_order_release);
-                return;
-            }
-        }
-    }
-
-    /// A send of the type is gone: with none left, no entry will ever be taken.
-    void remove_sender() noexcept {
-        if(senders.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-            const std::lock_guard<std::mutex> lock{mutex};
-            pending.clear();
-            pending_count.store(0u, std::memory_order_release);
-        }
-    }
-};
-
 class bridge_state;
 
 /// One receive(): the libnats subscription and what its callback needs.
@@ -207,7 +149,6 @@ struct receiver {
     bridge_state *state{nullptr};
     natsSubscription *sub{nullptr};
     void (*deliver)(receiver &, natsMsg *){nullptr};
-    std::shared_ptr<echo_filter> echo;
     std::mutex mutex;
     std::condition_variable cv;
     bool complete{false};
@@ -250,7 +191,6 @@ struct receiver {
 /// One send(): the bus subscription of its handler.
 struct sender {
     subscription local;
-    std::shared_ptr<echo_filter> echo;
 };
 
 /// What a bridge's handles and callbacks share.
@@ -348,14 +288,9 @@ public:
     [[nodiscard]] natsConnection *native() const noexcept { return connection_->native(); }
     [[nodiscard]] evbus::bus &target() const noexcept { return *bus_; }
 
-    std::shared_ptr<echo_filter> echo_for(std::string_view name) {
-        const std::lock_guard<std::mutex> lock{mutex_};
-        std::shared_ptr<echo_filter> &slot = echo_[std::string{name}];
-        if(!slot) {
-            slot = std::make_shared<echo_filter>();
-        }
-        return slot;
-    }
+    /// The id this bridge's receives post with (bus::post_from), which its sends recognize (no echo):
+    /// unique in the process, never 0.
+    [[nodiscard]] std::uint64_t origin() const noexcept { return origin_; }
 
     void add_sender(std::unique_ptr<sender> s) {
         const std::lock_guard<std::mutex> lock{mutex_};
@@ -507,10 +442,7 @@ private:
         evbus::detail::raise(errc::io_error, message.c_str());
     }
 
-    static void close_sender(sender &s) noexcept {
-        s.local.reset();
-        s.echo->remove_sender();
-    }
+    static void close_sender(sender &s) noexcept { s.local.reset(); }
 
     /// The subscription's slow-consumer drops: libnats' count while it can read it (an open
     /// subscription), else the last count read (a closed connection closes its subscriptions).
@@ -586,7 +518,10 @@ private:
     mutable std::mutex mutex_;
     std::map<void *, std::unique_ptr<sender>> senders_;
     std::map<void *, std::unique_ptr<receiver>> receivers_;
-    std::map<std::string, std::shared_ptr<echo_filter>> echo_;
+    std::uint64_t origin_{[] {
+        static std::atomic<std::uint64_t> last{0u};
+        return last.fetch_add(1u, std::memory_order_relaxed) + 1u;
+    }()};
     std::uint64_t retired_dropped_{0u};
     jsCtx *js_{nullptr};
     std::string instance_{[] {
@@ -632,20 +567,15 @@ void deliver(receiver &r, natsMsg *msg) noexcept {
                 .fetch_add(1u, std::memory_order_relaxed);
             return;
         }
-        const bool echo = r.echo->senders.load(std::memory_order_acquire) > 0;
-        if(echo) {
-            r.echo->add(data, size);
-        }
+        // The event carries this bridge's origin to its handlers: the bridge's sends skip it (no echo).
         if(r.publish_inline) {
             state.received.fetch_add(1u, std::memory_order_relaxed); // before the handlers see it
+            const evbus::detail::origin_scope origin{state.origin(), &event};
             EVBUS_TRY { (void)state.target().publish(event); }
             EVBUS_CATCH { state.handler_errors.fetch_add(1u, std::memory_order_relaxed); } // received, not malformed
-        } else if(state.target().post(std::move(event))) {
+        } else if(state.target().post_from(state.origin(), std::move(event))) {
             state.received.fetch_add(1u, std::memory_order_relaxed);
         } else {
-            if(echo) {
-                r.echo->forget(data, size);
-            }
             state.rejected.fetch_add(1u, std::memory_order_relaxed);
         }
     }
@@ -708,21 +638,12 @@ void deliver_durable(receiver &r, natsMsg *msg) noexcept {
             (void)natsMsg_Term(msg, nullptr);
             return;
         }
-        const char *data = natsMsg_GetData(msg);
-        const auto size = static_cast<std::size_t>(natsMsg_GetDataLength(msg));
-        const bool echo = r.echo->senders.load(std::memory_order_acquire) > 0;
-        if(echo) {
-            r.echo->add(data, size);
-        }
-        if(state.target().post(std::move(event))) {
+        if(state.target().post_from(state.origin(), std::move(event))) {
             EVBUS_TRY { r.remember_posted(seq); }
             EVBUS_CATCH{} // no memory: a redelivery of it would be posted again (at least once)
             (void)natsMsg_Ack(msg, nullptr);
             state.received.fetch_add(1u, std::memory_order_relaxed);
         } else {
-            if(echo) {
-                r.echo->forget(data, size);
-            }
             (void)natsMsg_Nak(msg, nullptr);
             state.rejected.fetch_add(1u, std::memory_order_relaxed);
         }
@@ -746,12 +667,18 @@ struct outgoing {
     bool publish;
 };
 
-/// What send() and send_durable() do before publishing: encode the event (a bytes codec: the event
-/// itself; a codec: into the thread's send buffer, valid until this thread's next encode) and skip
-/// an echo. An encode that fails is counted in send_failed, a skipped echo in echo_suppressed; both
-/// return publish == false.
+/// What send() and send_durable() do before publishing: skip an echo (the event being delivered is
+/// one this bridge received: posted with its origin, or published inline, and this is that very
+/// object), then encode the event (a bytes codec: the event itself; a codec: into the thread's send
+/// buffer, valid until this thread's next encode). A skipped echo is counted in echo_suppressed, an
+/// encode that fails in send_failed; both return publish == false.
 template<typename Event>
-outgoing encode_outgoing(bridge_state &state, echo_filter &echo, const Event &event) noexcept {
+outgoing encode_outgoing(bridge_state &state, const Event &event) noexcept {
+    const evbus::detail::delivery_origin_state &origin = evbus::detail::delivery_origin();
+    if(origin.origin == state.origin() && origin.event == static_cast<const void *>(&event)) {
+        state.echo_suppressed.fetch_add(1u, std::memory_order_relaxed);
+        return outgoing{nullptr, 0u, false};
+    }
     outgoing out{&event, sizeof(Event), true};
     if constexpr(!is_bytes_codec_v<Event>) {
         evbus::detail::byte_buffer &buffer = send_buffer();
@@ -765,10 +692,6 @@ outgoing encode_outgoing(bridge_state &state, echo_filter &echo, const Event &ev
             return outgoing{nullptr, 0u, false};
         }
         out = outgoing{buffer.data(), buffer.size(), true};
-    }
-    if(echo.pending_count.load(std::memory_order_acquire) != 0u && echo.take(out.data, out.size)) {
-        state.echo_suppressed.fetch_add(1u, std::memory_order_relaxed);
-        return outgoing{nullptr, 0u, false};
     }
     return out;
 }
@@ -803,20 +726,17 @@ public:
                      "evbus::nats::bridge::send: not a subject to publish to (empty, an empty token, a space or "
                      "control character, a wildcard)");
         auto entry = std::make_unique<detail::sender>();
-        entry->echo = state_->echo_for(event_name<Event>());
         char version_text[11];
         detail::format_version(event_version<Event>(), version_text);
-        auto handler = [state = state_, echo = entry->echo, to = std::move(subject),
-                        name = std::string{event_name<Event>()},
+        auto handler = [state = state_, to = std::move(subject), name = std::string{event_name<Event>()},
                         version = std::string{version_text}](const Event &event) noexcept {
-            const detail::outgoing out = detail::encode_outgoing(*state, *echo, event);
+            const detail::outgoing out = detail::encode_outgoing(*state, event);
             if(out.publish) {
                 state->publish(to, name, version.c_str(), out.data, out.size);
             }
         };
         detail::sender *token = entry.get();
         entry->local = state_->target().template subscribe<Event>(std::move(handler), INT_MAX);
-        entry->echo->senders.fetch_add(1, std::memory_order_acq_rel); // once subscribed: nothing leaks
         state_->add_sender(std::move(entry));
         return subscription{std::weak_ptr<evbus::detail::connection_owner>{state_}, token};
     }
@@ -851,7 +771,6 @@ public:
         auto entry = std::make_unique<detail::receiver>();
         entry->state = state_.get();
         entry->deliver = &detail::deliver<Event>;
-        entry->echo = state_->echo_for(event_name<Event>());
         entry->publish_inline = options.publish_inline;
         const std::string subj{subject};
         natsStatus s = NATS_OK;
@@ -901,15 +820,14 @@ public:
         const std::string stream = options.stream.empty() ? detail::stream_for(subject) : options.stream;
         state_->ensure_stream(stream, subject, options.create_stream);
         auto entry = std::make_unique<detail::sender>();
-        entry->echo = state_->echo_for(event_name<Event>());
         char version_text[11];
         detail::format_version(event_version<Event>(), version_text);
         const std::string prefix =
             state_->instance() + "-" + std::to_string(sends_.fetch_add(1u, std::memory_order_relaxed)) + "-";
-        auto handler = [state = state_, echo = entry->echo, to = std::move(subject),
-                        name = std::string{event_name<Event>()}, version = std::string{version_text}, prefix, options,
+        auto handler = [state = state_, to = std::move(subject), name = std::string{event_name<Event>()},
+                        version = std::string{version_text}, prefix, options,
                         sequence = std::make_shared<std::atomic<std::uint64_t>>(0u)](const Event &event) noexcept {
-            const detail::outgoing out = detail::encode_outgoing(*state, *echo, event);
+            const detail::outgoing out = detail::encode_outgoing(*state, event);
             if(!out.publish) {
                 return;
             }
@@ -921,7 +839,6 @@ public:
         };
         detail::sender *token = entry.get();
         entry->local = state_->target().template subscribe<Event>(std::move(handler), INT_MAX);
-        entry->echo->senders.fetch_add(1, std::memory_order_acq_rel); // once subscribed: nothing leaks
         state_->add_sender(std::move(entry));
         return subscription{std::weak_ptr<evbus::detail::connection_owner>{state_}, token};
     }
@@ -946,7 +863,6 @@ public:
         auto entry = std::make_unique<detail::receiver>();
         entry->state = state_.get();
         entry->deliver = &detail::deliver_durable<Event>;
-        entry->echo = state_->echo_for(event_name<Event>());
         jsSubOptions so;
         jsSubOptions_Init(&so);
         so.Stream = stream.c_str();

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <iterator>
 #include <memory>
@@ -28,6 +29,44 @@
 #include "diagnostics.hpp"
 
 namespace evbus {
+
+namespace detail {
+
+/// An event queued by post_from(), with the id of who posted it.
+template<typename Event>
+struct with_origin {
+    Event event;
+    std::uint64_t origin;
+};
+
+/// What the handlers running on this thread are delivering, if it was posted with post_from() (or
+/// published inside an origin_scope): the poster's id and the event's address; {0, nullptr} otherwise.
+struct delivery_origin_state {
+    std::uint64_t origin;
+    const void *event;
+};
+
+/// This thread's delivery_origin_state.
+inline delivery_origin_state &delivery_origin() noexcept {
+    static thread_local delivery_origin_state current{0u, nullptr};
+    return current;
+}
+
+/// Sets this thread's delivery origin for one delivery; restores the one before (a nested delivery).
+class origin_scope {
+public:
+    origin_scope(std::uint64_t origin, const void *event) noexcept: saved_{delivery_origin()} {
+        delivery_origin() = delivery_origin_state{origin, event};
+    }
+    origin_scope(const origin_scope &) = delete;
+    origin_scope &operator=(const origin_scope &) = delete;
+    ~origin_scope() { delivery_origin() = saved_; }
+
+private:
+    delivery_origin_state saved_;
+};
+
+} // namespace detail
 
 /// @brief Event bus over any event types, with a threading policy (multi_thread, single_thread or spsc).
 ///
@@ -124,6 +163,17 @@ public:
         using event_type = std::remove_cv_t<std::remove_reference_t<Event>>;
         return this->queue_.template post<event_type>(delivery_of<event_type>(), std::forward<Event>(event), nullptr,
                                                       clock::time_point::max());
+    }
+
+    /// @brief post() that keeps origin (a nonzero id of the poster) with the event: while its handlers
+    /// run, detail::delivery_origin() holds origin and the event's address, so that a handler can tell
+    /// it from other events of its type (the NATS bridge's no echo). Handlers see an ordinary Event.
+    template<typename Event>
+    bool post_from(std::uint64_t origin, Event &&event) {
+        using event_type = std::remove_cv_t<std::remove_reference_t<Event>>;
+        return this->queue_.template post<detail::with_origin<event_type>>(
+            origin_delivery_of<event_type>(), detail::with_origin<event_type>{std::forward<Event>(event), origin},
+            nullptr, clock::time_point::max());
     }
 
     /// @brief post() through this thread's producer token: the fast path for a thread that posts often.
@@ -304,6 +354,31 @@ private:
         [[maybe_unused]] const auto section = run_section(*list);
         from.deliver_while([](const detail::envelope &item) noexcept { return item.delivery == delivery_of<Event>(); },
                            deliver);
+    }
+
+    /// What a bus stores with each Event queued by post_from().
+    template<typename Event>
+    [[nodiscard]] static detail::delivery_fn origin_delivery_of() noexcept {
+        return reinterpret_cast<detail::delivery_fn>(&deliver_origin_run<Event>);
+    }
+
+    /// deliver_run() for events queued by post_from(): each with its origin set while its handlers run.
+    template<typename Event>
+    static void deliver_origin_run(delivery_batch &batch, cursor &from) {
+        list_type *list = batch.bus().template find<Event>();
+        if(EVBUS_UNLIKELY(!list)) {
+            from.deliver_front([](const detail::envelope &) noexcept {});
+            return;
+        }
+        const auto deliver = [list](const detail::envelope &item) {
+            const auto &posted = item.template get<detail::with_origin<Event>>();
+            const detail::origin_scope scope{posted.origin, std::addressof(posted.event)};
+            list->template publish_in_section<Event>(std::addressof(posted.event));
+        };
+        [[maybe_unused]] const auto section = run_section(*list);
+        from.deliver_while(
+            [](const detail::envelope &item) noexcept { return item.delivery == origin_delivery_of<Event>(); },
+            deliver);
     }
 
     /// single_thread: the read of the list that a run spans; multi_thread: nothing (the batch's).
