@@ -4,6 +4,9 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <climits>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -61,6 +64,82 @@ TEST_CASE("durable: every acknowledged event arrives once, in order, across a se
     }
     REQUIRE(wait_until([&] { return in.stats().received == 100u; }));
     REQUIRE(in.stats().malformed == 0u);
+}
+
+TEST_CASE("durable: a server killed while a durable publish waits for its ack; after the restart every event "
+          "arrives exactly once and every publish is counted",
+          "[bridge][nats][durable]") {
+    nats_server server{{}, true};
+    evbus::nats::connection cout{reconnecting(server)};
+    evbus::nats::connection cin{reconnecting(server)};
+    evbus::bus oms, gateway;
+    evbus::nats::bridge out{oms, cout}, in{gateway, cin};
+    // Subscribed before the durable send at the same (top) priority: runs just before it, so it
+    // says which event the send is about to publish.
+    std::atomic<std::int64_t> started{-1};
+    auto marker = oms.subscribe<fill>([&](const fill &f) { started = f.order; }, INT_MAX);
+    evbus::nats::durable_options options;
+    options.ack_timeout = std::chrono::milliseconds{500};
+    options.retry_wait = std::chrono::milliseconds{100};
+    options.attempts = 100; // long enough for the restart: nothing is expected to fail
+    auto s = out.send_durable<fill>("oms.fill", options);
+    auto r = in.receive_durable<fill>("oms.fill", "gateway");
+    std::vector<std::int64_t> got;
+    auto h = gateway.subscribe<fill>([&](const fill &f) { got.push_back(f.order); });
+    constexpr std::int64_t n = 60;
+    std::thread publisher{[&] {
+        for(std::int64_t i = 0; i < n; ++i) {
+            oms.publish(fill{i, 1}); // returns once the stream acknowledged it (or it failed)
+        }
+    }};
+    struct joiner { // a failed REQUIRE below still ends the publisher (the server running again)
+        nats_server &server;
+        std::thread &thread;
+        ~joiner() {
+            if(thread.joinable()) {
+                server.resume();
+                thread.join();
+            }
+        }
+    } join_on_exit{server, publisher};
+    REQUIRE(wait_until([&] { return out.stats().sent >= 20u; }));
+    server.pause(); // the publish in progress gets no acknowledgement
+    // The send has started event k and the stream acknowledged exactly the k before it, and that
+    // stays so (an acknowledgement already on its way has arrived): event k waits for its ack.
+    std::int64_t waiting = -1;
+    REQUIRE(wait_until([&] {
+        const std::int64_t k = started.load();
+        if(k < 0 || out.stats().sent != static_cast<std::uint64_t>(k)) {
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds{100}); // no deadline asserted
+        if(started.load() != k || out.stats().sent != static_cast<std::uint64_t>(k)) {
+            return false;
+        }
+        waiting = k;
+        return true;
+    }));
+    REQUIRE(waiting < n);
+    server.kill();
+    server.restart(); // the same port, the same JetStream directory
+    publisher.join();
+    REQUIRE(dispatch_until(gateway, [&] { return got.size() >= static_cast<std::size_t>(n); }));
+    const auto so = out.stats();
+    INFO("waiting at the kill: event " << waiting << "; sent " << so.sent << " send_failed " << so.send_failed
+                                       << " duplicates (stored before the kill) " << so.duplicates);
+    REQUIRE(so.sent + so.send_failed == static_cast<std::uint64_t>(n)); // every publish counted once
+    REQUIRE(so.send_failed == 0u);
+    REQUIRE(so.duplicates <= 1u); // only the publish in flight can have been stored before its ack
+    REQUIRE(got.size() == static_cast<std::size_t>(n)); // exactly once after dedup: no event twice
+    for(std::size_t i = 0; i < got.size(); ++i) {
+        REQUIRE(got[i] == static_cast<std::int64_t>(i)); // and in order
+    }
+    REQUIRE(wait_until([&] { return in.stats().received == static_cast<std::uint64_t>(n); }));
+    const auto si = in.stats();
+    REQUIRE(si.malformed == 0u);
+    REQUIRE(si.rejected == 0u);
+    (void)gateway.dispatch();
+    REQUIRE(got.size() == static_cast<std::size_t>(n)); // nothing more came
 }
 
 TEST_CASE("durable: a consumer resumes after the last acknowledged event", "[bridge][nats][durable]") {

@@ -1,6 +1,6 @@
 // A nats-server started by a test: 127.0.0.1, a free port (-p -1 --ports_file_dir), its own temporary
 // directory (ports file, log, config, JetStream store), stopped by its PID. kill() sends SIGKILL and
-// restart() starts it again on the same port, for fault tests.
+// restart() starts it again on the same port, for fault tests; pause() (SIGSTOP) holds it mid-request.
 #ifndef EVBUS_TESTS_BRIDGE_NATS_SERVER_HPP
 #define EVBUS_TESTS_BRIDGE_NATS_SERVER_HPP
 
@@ -85,6 +85,20 @@ public:
 
     /// SIGKILL, as a crash: no goodbye to the clients.
     void kill() { stop(SIGKILL); }
+
+    /// SIGSTOP: the server stops reading and answering (a hung process); kill() or resume() after.
+    void pause() {
+        if(pid_ > 0) {
+            ::kill(pid_, SIGSTOP);
+        }
+    }
+
+    /// SIGCONT after pause().
+    void resume() {
+        if(pid_ > 0) {
+            ::kill(pid_, SIGCONT);
+        }
+    }
 
     /// Starts the server again on the same port.
     void restart() { start(port_); }
