@@ -1,7 +1,9 @@
 # Builds and runs a small consumer project against this checkout, either through an
 # installed package (MODE=find_package) or through FetchContent of a vendored copy
-# (MODE=fetch_content). Each consumer's lines between "# README:begin" and "# README:end" are
-# the README's snippet for that form and must appear in README.md exactly as written.
+# (MODE=fetch_content); MODE=find_package_nats: the installed package's component nats (evbus::nats),
+# and that asking for it from an evbus installed without libnats fails with a message. Each
+# consumer's lines between "# README:begin" and "# README:end" are the documentation's snippet for
+# that form and must appear in README.md (docs/bridge.md for the bridge) exactly as written.
 file(REMOVE_RECURSE "${WORK_DIR}")
 file(MAKE_DIRECTORY "${WORK_DIR}")
 
@@ -13,13 +15,17 @@ function(run)
 endfunction()
 
 function(check_readme_snippet consumer_dir)
+  set(doc README.md)
+  if(ARGC GREATER 1)
+    set(doc "${ARGV1}")
+  endif()
   file(READ "${consumer_dir}/CMakeLists.txt" consumer)
   string(REGEX MATCH "# README:begin\n(.*)# README:end" matched "${consumer}")
   set(snippet "${CMAKE_MATCH_1}")
-  file(READ "${SOURCE_DIR}/README.md" readme)
+  file(READ "${SOURCE_DIR}/${doc}" readme)
   string(FIND "${readme}" "```cmake\n${snippet}```" at)
   if(snippet STREQUAL "" OR at EQUAL -1)
-    message(FATAL_ERROR "README.md has no ```cmake block that is exactly the lines between "
+    message(FATAL_ERROR "${doc} has no ```cmake block that is exactly the lines between "
       "# README:begin and # README:end of ${consumer_dir}/CMakeLists.txt:\n${snippet}")
   endif()
 endfunction()
@@ -30,6 +36,35 @@ if(MODE STREQUAL "find_package")
       -DEVBUS_BUILD_TESTS=OFF -DEVBUS_BUILD_EXAMPLES=OFF -DEVBUS_BUILD_BENCHMARKS=OFF -DEVBUS_INSTALL=ON)
   run(${CMAKE_COMMAND} --install "${WORK_DIR}/evbus-build" --prefix "${WORK_DIR}/prefix")
   run(${CMAKE_COMMAND} -S "${SOURCE_DIR}/tests/consumers/find_package" -B "${WORK_DIR}/build" -G "${GENERATOR}"
+      "-DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix")
+elseif(MODE STREQUAL "find_package_nats")
+  check_readme_snippet("${SOURCE_DIR}/tests/consumers/find_package_nats" docs/bridge.md)
+  # Installed without the bridge: asking for it fails at configure time, saying why.
+  run(${CMAKE_COMMAND} -S "${SOURCE_DIR}" -B "${WORK_DIR}/evbus-build-no-nats" -G "${GENERATOR}"
+      -DEVBUS_BUILD_TESTS=OFF -DEVBUS_BUILD_EXAMPLES=OFF -DEVBUS_BUILD_BENCHMARKS=OFF -DEVBUS_INSTALL=ON
+      -DEVBUS_NATS=OFF)
+  run(${CMAKE_COMMAND} --install "${WORK_DIR}/evbus-build-no-nats" --prefix "${WORK_DIR}/prefix-no-nats")
+  execute_process(COMMAND ${CMAKE_COMMAND} -S "${SOURCE_DIR}/tests/consumers/find_package_nats"
+      -B "${WORK_DIR}/build-no-nats" -G "${GENERATOR}" "-DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix-no-nats"
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(rc EQUAL 0 OR NOT "${out}${err}" MATCHES "component nats is not installed")
+    message(FATAL_ERROR "find_package(evbus COMPONENTS nats) from an evbus without the bridge: expected a "
+      "failure that names the component, got (${rc}):\n${out}\n${err}")
+  endif()
+  # The plain consumer still configures against that package (no pkg-config needed for evbus::evbus).
+  run(${CMAKE_COMMAND} -S "${SOURCE_DIR}/tests/consumers/find_package" -B "${WORK_DIR}/build-plain-no-nats"
+      -G "${GENERATOR}" "-DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix-no-nats")
+  # Installed with the bridge: evbus::nats links libnats through pkg-config.
+  run(${CMAKE_COMMAND} -S "${SOURCE_DIR}" -B "${WORK_DIR}/evbus-build" -G "${GENERATOR}"
+      -DEVBUS_BUILD_TESTS=OFF -DEVBUS_BUILD_EXAMPLES=OFF -DEVBUS_BUILD_BENCHMARKS=OFF -DEVBUS_INSTALL=ON
+      -DEVBUS_NATS=ON)
+  run(${CMAKE_COMMAND} --install "${WORK_DIR}/evbus-build" --prefix "${WORK_DIR}/prefix")
+  if(NOT EXISTS "${WORK_DIR}/prefix/lib/cmake/evbus/evbus-nats-targets.cmake"
+     AND NOT EXISTS "${WORK_DIR}/prefix/lib64/cmake/evbus/evbus-nats-targets.cmake")
+    file(GLOB_RECURSE installed RELATIVE "${WORK_DIR}/prefix" "${WORK_DIR}/prefix/*.cmake")
+    message(FATAL_ERROR "no evbus-nats-targets.cmake installed: ${installed}")
+  endif()
+  run(${CMAKE_COMMAND} -S "${SOURCE_DIR}/tests/consumers/find_package_nats" -B "${WORK_DIR}/build" -G "${GENERATOR}"
       "-DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix")
 elseif(MODE STREQUAL "fetch_content")
   check_readme_snippet("${SOURCE_DIR}/tests/consumers/fetch_content")
