@@ -5,8 +5,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -707,3 +709,187 @@ TEST_CASE("slow-consumer drops stay counted after the connection closed", "[brid
     go = true;
     REQUIRE(in.stats().dropped >= seen);
 }
+
+namespace {
+
+/// A prefix-format payload built by hand (docs/bridge.md, "Wire format"), as another language would.
+std::string prefixed(std::string_view name, std::uint32_t version, const void *payload, std::size_t size) {
+    std::string out{"EVB\x01", 4u};
+    out += static_cast<char>(name.size());
+    out += name;
+    for(int i = 0; i < 4; ++i) {
+        out += static_cast<char>((version >> (8 * i)) & 0xFFu);
+    }
+    out.append(static_cast<const char *>(payload), size);
+    return out;
+}
+
+void publish_bytes(evbus::nats::connection &nc, const char *subject, const std::string &bytes) {
+    REQUIRE(natsConnection_Publish(nc.native(), subject, bytes.data(), static_cast<int>(bytes.size())) == NATS_OK);
+}
+
+} // namespace
+
+TEST_CASE("wire_format::prefix: typed events round-trip without headers; receivers take both formats",
+          "[bridge][nats][prefix]") {
+    nats_server server;
+    evbus::nats::connection out_conn{server.url()};
+    evbus::nats::connection in_conn{server.url()};
+    evbus::nats::connection spy_conn{server.url()};
+    evbus::bus feed, strategy;
+    evbus::nats::bridge_options prefix;
+    prefix.format = evbus::nats::wire_format::prefix;
+    evbus::nats::bridge out{feed, out_conn, prefix};
+    evbus::nats::bridge in{strategy, in_conn}; // the default (headers) bridge reads the prefix form too
+    auto s1 = out.send<tick>("md.tick");
+    auto s2 = out.send<chat>("game.chat");
+    auto r1 = in.receive<tick>("md.tick");
+    auto r2 = in.receive<chat>("game.chat");
+    natsSubscription *spy = nullptr; // what goes over the wire
+    REQUIRE(natsConnection_SubscribeSync(&spy, spy_conn.native(), "md.tick") == NATS_OK);
+    REQUIRE(in_conn.flush());
+    REQUIRE(spy_conn.flush());
+    std::vector<tick> ticks;
+    std::vector<chat> chats;
+    auto h1 = strategy.subscribe<tick>([&](const tick &t) { ticks.push_back(t); });
+    auto h2 = strategy.subscribe<chat>([&](const chat &c) { chats.push_back(c); });
+    constexpr int n = 200;
+    for(int i = 0; i < n; ++i) {
+        feed.publish(tick{i, 0.25 * i});
+    }
+    feed.publish(chat{"ann", std::string(300, 'x')});
+    REQUIRE(dispatch_until(strategy, [&] { return ticks.size() == n && chats.size() == 1u; }));
+    for(int i = 0; i < n; ++i) {
+        REQUIRE(ticks[static_cast<std::size_t>(i)].id == i);
+        REQUIRE(ticks[static_cast<std::size_t>(i)].px == 0.25 * i);
+    }
+    REQUIRE(chats[0].text == std::string(300, 'x'));
+    // On the wire: no headers, the documented prefix, then the event's bytes.
+    natsMsg *m = nullptr;
+    REQUIRE(natsSubscription_NextMsg(&m, spy, 10000) == NATS_OK);
+    const char *type = nullptr;
+    REQUIRE(natsMsgHeader_Get(m, "Evbus-Type", &type) == NATS_NOT_FOUND);
+    const tick first{0, 0.0};
+    const std::string want = prefixed("test.tick", 1u, &first, sizeof first);
+    REQUIRE(std::string(natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m))) == want);
+    natsMsg_Destroy(m);
+    REQUIRE(natsSubscription_Unsubscribe(spy) == NATS_OK);
+    natsSubscription_Destroy(spy);
+    REQUIRE(wait_until([&] { return in.stats().received == n + 1u; }));
+    REQUIRE(out.stats().sent == n + 1u);
+    REQUIRE(in.stats().malformed == 0u);
+    // A headers bridge and a prefix bridge on one subject: the receiver takes both.
+    evbus::nats::connection hdr_conn{server.url()};
+    evbus::bus feed2;
+    evbus::nats::bridge hdr{feed2, hdr_conn};
+    auto s3 = hdr.send<tick>("md.tick");
+    feed2.publish(tick{-1, 1.0});
+    feed.publish(tick{-2, 1.0});
+    REQUIRE(dispatch_until(strategy, [&] { return ticks.size() == n + 2u; }));
+    REQUIRE(wait_until([&] { return in.stats().received == n + 3u; }));
+    REQUIRE(in.stats().malformed == 0u);
+}
+
+TEST_CASE("wire_format::prefix: malformed prefixes are counted and never posted", "[bridge][nats][prefix]") {
+    nats_server server;
+    evbus::nats::connection raw{server.url()};
+    evbus::nats::connection cin{server.url()};
+    evbus::bus bus;
+    evbus::nats::bridge in{bus, cin};
+    auto r = in.receive<tick>("md.tick");
+    auto rc = in.receive<chat>("game.chat");
+    REQUIRE(cin.flush());
+    std::vector<tick> got;
+    std::vector<chat> chats;
+    auto h = bus.subscribe<tick>([&](const tick &t) { got.push_back(t); });
+    auto hc = bus.subscribe<chat>([&](const chat &c) { chats.push_back(c); });
+    const tick good{7, 1.5};
+    const std::string whole = prefixed("test.tick", 1u, &good, sizeof good);
+    publish_bytes(raw, "md.tick", std::string{"EVB\x01", 4u});           // the magic alone
+    publish_bytes(raw, "md.tick", whole.substr(0u, 10u));                // a prefix cut short
+    publish_bytes(raw, "md.tick", prefixed("", 1u, &good, sizeof good)); // an empty name
+    std::string lying = whole;
+    lying[4] = static_cast<char>(255); // a name past the end
+    publish_bytes(raw, "md.tick", lying);
+    publish_bytes(raw, "md.tick", prefixed("test.tick", 2u, &good, sizeof good));     // wrong version
+    publish_bytes(raw, "md.tick", prefixed("test.tick", 1u, &good, sizeof good - 1)); // too short
+    publish_bytes(raw, "md.tick", whole + "x");                                       // too long
+    publish_bytes(raw, "md.tick", prefixed("test.tick", 1u, nullptr, 0u));            // no payload
+    publish_bytes(raw, "md.tick", prefixed("bad name", 1u, &good, sizeof good));      // not a type name
+    publish_bytes(raw, "md.tick", std::string{"EVB\x02", 4u} + whole.substr(4u));     // another layout version
+    const unsigned char lying_string[] = {0xff, 0xff, 0xff, 0x7f, 'a'};               // a 2 GB string
+    publish_bytes(raw, "game.chat", prefixed("test.chat", 1u, lying_string, sizeof lying_string));
+    publish_bytes(raw, "md.tick", prefixed("test.fill", 3u, &good, sizeof good)); // another type: other_type
+    publish_bytes(raw, "md.tick", whole);                                         // the one good message, last
+    REQUIRE(dispatch_until(bus, [&] { return got.size() == 1u; }));
+    REQUIRE(wait_until([&] { return in.stats().malformed == 11u; }));
+    REQUIRE(got[0].id == 7);
+    REQUIRE(chats.empty());
+    REQUIRE(wait_until([&] { return in.stats().received == 1u; }));
+    REQUIRE(in.stats().other_type == 1u);
+    REQUIRE(bus.stats().posted == 1u);
+    // A message with the Evbus headers is read as the header form, whatever its payload.
+    publish_raw(raw, "md.tick", "test.tick", "1", whole.data(), static_cast<int>(whole.size()));
+    REQUIRE(wait_until([&] { return in.stats().malformed == 12u; })); // 34 bytes are not a tick
+}
+
+TEST_CASE("wire_format::prefix: the durable pair round-trips and suppresses its own echo", "[bridge][nats][prefix]") {
+    nats_server server{{}, true};
+    evbus::nats::connection cout{server.url()};
+    evbus::nats::connection cin{server.url()};
+    evbus::bus oms, gateway;
+    evbus::nats::bridge_options prefix;
+    prefix.format = evbus::nats::wire_format::prefix;
+    evbus::nats::bridge out{oms, cout, prefix}, in{gateway, cin, prefix};
+    auto s = out.send_durable<fill>("oms.fill");
+    auto self = out.receive_durable<fill>("oms.fill", "self"); // its own events: acked, not posted
+    auto r = in.receive_durable<fill>("oms.fill", "gateway");
+    auto back = in.send<fill>("oms.copy"); // no echo: what in received does not go out again
+    std::vector<std::int64_t> got, local;
+    auto h = gateway.subscribe<fill>([&](const fill &f) { got.push_back(f.order); });
+    auto hl = oms.subscribe<fill>([&](const fill &f) { local.push_back(f.order); });
+    for(int i = 0; i < 10; ++i) {
+        oms.publish(fill{i, 2});
+    }
+    REQUIRE(out.stats().sent == 10u);
+    REQUIRE(dispatch_until(gateway, [&] { return got.size() == 10u; }));
+    for(std::size_t i = 0; i < got.size(); ++i) {
+        REQUIRE(got[i] == static_cast<std::int64_t>(i));
+    }
+    REQUIRE(wait_until([&] { return out.stats().echo_suppressed == 10u; }));
+    (void)oms.dispatch();
+    REQUIRE(local.size() == 10u); // the local deliveries only
+    REQUIRE(in.stats().sent == 0u);
+    REQUIRE(in.stats().echo_suppressed == 10u);
+    REQUIRE(in.stats().malformed == 0u);
+}
+
+#if EVBUS_HAS_EXCEPTIONS
+namespace nats_test {
+struct long_name {
+    int x;
+};
+} // namespace nats_test
+template<>
+struct evbus::event_traits<nats_test::long_name> {
+    static constexpr std::string_view name =
+        "a.name.longer.than.two.hundred.and.fifty.five.bytes.does.not.fit.the.prefix.format.whose.name.length.is."
+        "one.byte.so.send.refuses.it.at.once.rather.than.sending.a.message.that.no.receiver.could.read.xxxxxxxxxxxx"
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+    static constexpr std::uint32_t version = 1;
+};
+
+TEST_CASE("wire_format::prefix: a type name too long for the prefix is refused at send()", "[bridge][nats][prefix]") {
+    static_assert(evbus::event_traits<nats_test::long_name>::name.size() > 255u);
+    nats_server server;
+    evbus::nats::connection nc{server.url()};
+    evbus::bus bus;
+    evbus::nats::bridge_options prefix;
+    prefix.format = evbus::nats::wire_format::prefix;
+    evbus::nats::bridge br{bus, nc, prefix};
+    REQUIRE_THROWS_AS(br.send<nats_test::long_name>("long.name"), evbus::error);
+    evbus::nats::bridge plain{bus, nc};
+    auto s = plain.send<nats_test::long_name>("long.name"); // the header form has no such limit
+    REQUIRE(s.active());
+}
+#endif

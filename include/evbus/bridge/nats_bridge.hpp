@@ -57,6 +57,14 @@ struct bridge_stats {
     std::uint64_t other_type = 0u;
 };
 
+/// @brief Settings of a bridge.
+struct bridge_options {
+    /// @brief How sends carry the type name and version: NATS headers (the default) or a payload
+    /// prefix (wire_format::prefix: no headers, cheaper in libnats; docs/bridge.md, "Wire format").
+    /// Receives accept both formats whatever this says.
+    wire_format format{wire_format::headers};
+};
+
 /// @brief Settings of one receive().
 struct receive_options {
     /// @brief The queue group: each message reaches one member of the group; empty: every subscriber.
@@ -358,6 +366,12 @@ public:
         return st;
     }
 
+    /// Publishes one prefix-format message (wire_format::prefix): the bytes, prefix included, no headers.
+    void publish_prefixed(const std::string &subject, const void *data, std::size_t size) noexcept {
+        const natsStatus s = natsConnection_Publish(native(), subject.c_str(), data, static_cast<int>(size));
+        (s == NATS_OK ? sent : send_failed).fetch_add(1u, std::memory_order_relaxed);
+    }
+
     /// Publishes one encoded event: a message with the two headers, the bytes as its payload.
     void publish(const std::string &subject, const std::string &name, const char *version, const void *data,
                  std::size_t size) noexcept {
@@ -389,16 +403,17 @@ public:
 
     /// Publishes one encoded event to JetStream and waits for the stream's acknowledgement, again
     /// with the same message id after a failure (the stream stores it once), up to options.attempts.
+    /// version == nullptr: a prefix-format message (the prefix is in data; no Evbus headers).
     void publish_durable(const std::string &subject, const std::string &name, const char *version,
                          const std::string &msg_id, const void *data, std::size_t size,
                          const durable_options &options) noexcept {
         natsMsg *msg = nullptr;
         natsStatus s =
             natsMsg_Create(&msg, subject.c_str(), nullptr, static_cast<const char *>(data), static_cast<int>(size));
-        if(s == NATS_OK) {
+        if(s == NATS_OK && version != nullptr) {
             s = natsMsgHeader_Set(msg, type_header.data(), name.c_str());
         }
-        if(s == NATS_OK) {
+        if(s == NATS_OK && version != nullptr) {
             s = natsMsgHeader_Set(msg, version_header.data(), version);
         }
         bool stored = false;
@@ -545,23 +560,31 @@ inline void on_message(natsConnection *, natsSubscription *, natsMsg *msg, void 
     natsMsg_Destroy(msg);
 }
 
+/// Decodes a message of either wire format: with an Evbus-Type header, the header form (whatever
+/// the payload); without one, the prefix form when the payload starts with its magic; else no_type.
+/// (A message without headers costs libnats no header parsing: natsMsgHeader_Get returns at once.)
+template<typename Event>
+decode_status decode_message(natsMsg *msg, Event &event) {
+    const char *data = natsMsg_GetData(msg);
+    const auto size = static_cast<std::size_t>(natsMsg_GetDataLength(msg));
+    const char *type = nullptr;
+    if(natsMsgHeader_Get(msg, type_header.data(), &type) != NATS_OK || type == nullptr) {
+        return nats::decode_prefixed(data, size, event); // no_type without the magic
+    }
+    const char *version = nullptr;
+    if(natsMsgHeader_Get(msg, version_header.data(), &version) != NATS_OK) {
+        version = nullptr;
+    }
+    return nats::decode(type, version, data, size, event);
+}
+
 /// Decodes one message into an Event and posts it; every outcome is counted.
 template<typename Event>
 void deliver(receiver &r, natsMsg *msg) noexcept {
     bridge_state &state = *r.state;
-    const char *type = nullptr;
-    const char *version = nullptr;
-    if(natsMsgHeader_Get(msg, type_header.data(), &type) != NATS_OK) {
-        type = nullptr;
-    }
-    if(natsMsgHeader_Get(msg, version_header.data(), &version) != NATS_OK) {
-        version = nullptr;
-    }
-    const char *data = natsMsg_GetData(msg);
-    const auto size = static_cast<std::size_t>(natsMsg_GetDataLength(msg));
     EVBUS_TRY {
         Event event{};
-        const decode_status status = nats::decode(type, version, data, size, event);
+        const decode_status status = decode_message(msg, event);
         if(status != decode_status::ok) {
             (status == decode_status::other_type ? state.other_type : state.malformed)
                 .fetch_add(1u, std::memory_order_relaxed);
@@ -615,18 +638,9 @@ void deliver_durable(receiver &r, natsMsg *msg) noexcept {
         (void)natsMsg_Ack(msg, nullptr);
         return;
     }
-    const char *type = nullptr;
-    const char *version = nullptr;
-    if(natsMsgHeader_Get(msg, type_header.data(), &type) != NATS_OK) {
-        type = nullptr;
-    }
-    if(natsMsgHeader_Get(msg, version_header.data(), &version) != NATS_OK) {
-        version = nullptr;
-    }
     EVBUS_TRY {
         Event event{};
-        const decode_status status = nats::decode(type, version, natsMsg_GetData(msg),
-                                                  static_cast<std::size_t>(natsMsg_GetDataLength(msg)), event);
+        const decode_status status = decode_message(msg, event);
         if(status == decode_status::other_type) {
             // another receiver's event on this subject: done with here, not redelivered
             state.other_type.fetch_add(1u, std::memory_order_relaxed);
@@ -671,19 +685,21 @@ struct outgoing {
 /// one this bridge received: posted with its origin, or published inline, and this is that very
 /// object), then encode the event (a bytes codec: the event itself; a codec: into the thread's send
 /// buffer, valid until this thread's next encode). A skipped echo is counted in echo_suppressed, an
-/// encode that fails in send_failed; both return publish == false.
+/// encode that fails in send_failed; both return publish == false. A non-empty prefix (wire_format::
+/// prefix) goes first: the result is then the whole payload, in the send buffer.
 template<typename Event>
-outgoing encode_outgoing(bridge_state &state, const Event &event) noexcept {
+outgoing encode_outgoing(bridge_state &state, const Event &event, std::string_view prefix) noexcept {
     const evbus::detail::delivery_origin_state &origin = evbus::detail::delivery_origin();
     if(origin.origin == state.origin() && origin.event == static_cast<const void *>(&event)) {
         state.echo_suppressed.fetch_add(1u, std::memory_order_relaxed);
         return outgoing{nullptr, 0u, false};
     }
     outgoing out{&event, sizeof(Event), true};
-    if constexpr(!is_bytes_codec_v<Event>) {
+    if(!is_bytes_codec_v<Event> || !prefix.empty()) {
         evbus::detail::byte_buffer &buffer = send_buffer();
         buffer.clear();
         EVBUS_TRY {
+            buffer.append(prefix.data(), prefix.size());
             byte_sink sink{buffer};
             codec<Event>::encode(event, sink);
         }
@@ -709,6 +725,10 @@ public:
     bridge(evbus::bus &target, connection &conn)
         : state_{std::make_shared<detail::bridge_state>(target, conn.state())} {}
 
+    /// @brief A bridge with settings: the wire format its sends use (bridge_options::format).
+    bridge(evbus::bus &target, connection &conn, const bridge_options &options)
+        : state_{std::make_shared<detail::bridge_state>(target, conn.state())}, options_{options} {}
+
     bridge(const bridge &) = delete;
     bridge &operator=(const bridge &) = delete;
 
@@ -728,11 +748,18 @@ public:
         auto entry = std::make_unique<detail::sender>();
         char version_text[11];
         detail::format_version(event_version<Event>(), version_text);
+        std::string wire = prefix_of<Event>("evbus::nats::bridge::send: wire_format::prefix needs a type name of 1 "
+                                            "to 255 bytes (event_traits<E>::name)");
         auto handler = [state = state_, to = std::move(subject), name = std::string{event_name<Event>()},
-                        version = std::string{version_text}](const Event &event) noexcept {
-            const detail::outgoing out = detail::encode_outgoing(*state, event);
-            if(out.publish) {
+                        version = std::string{version_text}, wire = std::move(wire)](const Event &event) noexcept {
+            const detail::outgoing out = detail::encode_outgoing(*state, event, wire);
+            if(!out.publish) {
+                return;
+            }
+            if(wire.empty()) {
                 state->publish(to, name, version.c_str(), out.data, out.size);
+            } else {
+                state->publish_prefixed(to, out.data, out.size);
             }
         };
         detail::sender *token = entry.get();
@@ -822,18 +849,22 @@ public:
         auto entry = std::make_unique<detail::sender>();
         char version_text[11];
         detail::format_version(event_version<Event>(), version_text);
-        const std::string prefix =
+        const std::string id_prefix =
             state_->instance() + "-" + std::to_string(sends_.fetch_add(1u, std::memory_order_relaxed)) + "-";
+        std::string wire = prefix_of<Event>("evbus::nats::bridge::send_durable: wire_format::prefix needs a type "
+                                            "name of 1 to 255 bytes (event_traits<E>::name)");
         auto handler = [state = state_, to = std::move(subject), name = std::string{event_name<Event>()},
-                        version = std::string{version_text}, prefix, options,
+                        version = std::string{version_text}, id_prefix, wire = std::move(wire), options,
                         sequence = std::make_shared<std::atomic<std::uint64_t>>(0u)](const Event &event) noexcept {
-            const detail::outgoing out = detail::encode_outgoing(*state, event);
+            const detail::outgoing out = detail::encode_outgoing(*state, event, wire);
             if(!out.publish) {
                 return;
             }
             EVBUS_TRY {
-                const std::string id = prefix + std::to_string(sequence->fetch_add(1u, std::memory_order_relaxed) + 1u);
-                state->publish_durable(to, name, version.c_str(), id, out.data, out.size, options);
+                const std::string id =
+                    id_prefix + std::to_string(sequence->fetch_add(1u, std::memory_order_relaxed) + 1u);
+                state->publish_durable(to, name, wire.empty() ? version.c_str() : nullptr, id, out.data, out.size,
+                                       options);
             }
             EVBUS_CATCH { state->send_failed.fetch_add(1u, std::memory_order_relaxed); }
         };
@@ -893,7 +924,21 @@ public:
     [[nodiscard]] bridge_stats stats() const noexcept { return state_->stats(); }
 
 private:
+    /// The prefix a send of Event writes before each payload (wire_format::prefix), or "" (headers).
+    template<typename Event>
+    [[nodiscard]] std::string prefix_of(const char *what) const {
+        if(options_.format != wire_format::prefix) {
+            return {};
+        }
+        constexpr std::string_view name = event_name<Event>();
+        EVBUS_EXPECT(!name.empty() && name.size() <= prefix_max_name, what);
+        std::string prefix(detail::prefix_size(name), '\0');
+        detail::write_prefix(name, event_version<Event>(), reinterpret_cast<unsigned char *>(prefix.data()));
+        return prefix;
+    }
+
     std::shared_ptr<detail::bridge_state> state_;
+    bridge_options options_{};
     std::atomic<std::uint64_t> sends_{0u};
 };
 
