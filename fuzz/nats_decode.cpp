@@ -1,8 +1,13 @@
-// libFuzzer target: the NATS bridge's decoder (evbus::nats::decode) over any bytes. The input is cut
-// into the two header values and the payload, as a message from an unknown sender would carry them:
-//   [selector][type length][type][version length][version][payload...]
-// (a length of 0xFF: that header is absent). It must never read outside the payload (ASan), and a
-// message it accepts must be one the bridge could have sent: re-encoding the event gives its bytes.
+// libFuzzer target: the NATS bridge's decoders over any bytes. selector % 3 picks the event type
+// (tick, fill, chat); (selector / 3) % 2 the wire format:
+// - headers (evbus::nats::decode): the input is cut into the two header values and the payload, as a
+//   message from an unknown sender would carry them:
+//     [selector][type length][type][version length][version][payload...]
+//   (a length of 0xFF: that header is absent);
+// - prefix (evbus::nats::decode_prefixed): the rest of the input is the whole NATS payload:
+//     [selector][payload: magic, name length, name, version, event bytes...]
+// Neither may read outside the payload (ASan), and a message either accepts must be one the bridge
+// could have sent: re-encoding the event (after its prefix) gives the input's bytes.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -67,6 +72,35 @@ void check(const std::string &type, bool has_type, const std::string &version, b
     std::free(copy);
 }
 
+/// The prefix form: the payload in its own allocation; an accepted one re-encodes to the same bytes.
+template<typename Event>
+void check_prefixed(const std::uint8_t *payload, std::size_t size) {
+    std::uint8_t *copy = size == 0u ? nullptr : static_cast<std::uint8_t *>(std::malloc(size));
+    if(size != 0u) {
+        std::memcpy(copy, payload, size);
+    }
+    Event event{};
+    const evbus::nats::decode_status status = evbus::nats::decode_prefixed(copy, size, event);
+    const std::string_view name = evbus::event_name<Event>();
+    if(status == evbus::nats::decode_status::other_type &&
+       (size < evbus::nats::detail::prefix_size(name) - name.size() ||
+        (copy[4] == name.size() && std::memcmp(copy + 5, name.data(), name.size()) == 0))) {
+        std::abort(); // other_type only for a whole prefix naming another type
+    }
+    if(status == evbus::nats::decode_status::ok) {
+        evbus::detail::byte_buffer buffer;
+        const std::size_t n = evbus::nats::detail::prefix_size(name);
+        evbus::nats::detail::write_prefix(name, evbus::event_version<Event>(),
+                                          reinterpret_cast<unsigned char *>(buffer.extend(n)));
+        evbus::byte_sink sink{buffer};
+        evbus::codec<Event>::encode(event, sink);
+        if(buffer.size() != size || std::memcmp(buffer.data(), copy, size) != 0) {
+            std::abort(); // accepted bytes that the bridge would not have sent
+        }
+    }
+    std::free(copy);
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
@@ -74,6 +108,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         return 0;
     }
     const std::uint8_t selector = data[0];
+    if((selector / 3u) % 2u == 1u) {
+        switch(selector % 3u) {
+        case 0:
+            check_prefixed<nats_test::tick>(data + 1, size - 1u);
+            break;
+        case 1:
+            check_prefixed<nats_test::fill>(data + 1, size - 1u);
+            break;
+        default:
+            check_prefixed<nats_test::chat>(data + 1, size - 1u);
+            break;
+        }
+        return 0;
+    }
     cursor in{data + 1, size - 1u};
     std::string type, version;
     bool has_type = false, has_version = false;
