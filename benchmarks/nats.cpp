@@ -13,6 +13,8 @@
 //   publish_inline (the handler runs on libnats' thread), or posted and dispatched by an
 //   evbus::worker that yields or blocks while idle.
 //
+// - throughput_evbus_prefix: the same with the sending bridge in wire_format::prefix (the type name
+//   and version in a payload prefix, no NATS headers); compared with raw libnats without headers.
 // - throughput_raw_headers: raw libnats again, with the bridge's two headers set on each message and
 //   read on arrival (natsMsgHeader_Set/Get): the cost of the wire format inside libnats, without evbus.
 //
@@ -182,16 +184,19 @@ void throughput_raw_headers(benchmark::State &state) {
     raw_header_count = 0;
 }
 
-void throughput_evbus(benchmark::State &state) {
+void throughput_bridge(benchmark::State &state, evbus::nats::wire_format format) {
     evbus::nats::connection out_conn{server->url()};
     evbus::nats::connection in_conn{server->url()};
     evbus::bus feed, sink;
-    evbus::nats::bridge out{feed, out_conn}, in{sink, in_conn};
-    auto s = out.send<ev32>("ev.ev32");
+    evbus::nats::bridge_options out_options;
+    out_options.format = format;
+    evbus::nats::bridge out{feed, out_conn, out_options}, in{sink, in_conn};
+    const char *subject = format == evbus::nats::wire_format::prefix ? "evp.ev32" : "ev.ev32";
+    auto s = out.send<ev32>(subject);
     evbus::nats::receive_options options;
     options.pending_messages = -1;
     options.pending_bytes = -1;
-    auto r = in.receive<ev32>("ev.ev32", options);
+    auto r = in.receive<ev32>(subject, options);
     (void)in_conn.flush();
     std::int64_t count = 0, sum = 0;
     auto h = sink.subscribe<ev32>([&](const ev32 &e) {
@@ -217,6 +222,10 @@ void throughput_evbus(benchmark::State &state) {
     }
     benchmark::DoNotOptimize(sum);
 }
+
+void throughput_evbus(benchmark::State &state) { throughput_bridge(state, evbus::nats::wire_format::headers); }
+
+void throughput_evbus_prefix(benchmark::State &state) { throughput_bridge(state, evbus::nats::wire_format::prefix); }
 
 /// Sets p50 and p99 (µs) from one repetition's samples.
 void percentiles(benchmark::State &state, std::vector<double> &samples) {
@@ -357,6 +366,7 @@ public:
 BENCHMARK(throughput_raw)->Iterations(10)->Repetitions(7)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(throughput_raw_headers)->Iterations(10)->Repetitions(7)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(throughput_evbus)->Iterations(10)->Repetitions(7)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(throughput_evbus_prefix)->Iterations(10)->Repetitions(7)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(round_trip_raw)->Iterations(2000)->Repetitions(7)->Unit(benchmark::kMicrosecond)->UseManualTime();
 BENCHMARK(round_trip_evbus)
     ->Arg(0)
@@ -383,11 +393,16 @@ int main(int argc, char **argv) {
         return median_reporter::result{};
     };
     const auto tr = get("throughput_raw"), th = get("throughput_raw_headers"), te = get("throughput_evbus");
+    const auto tp = get("throughput_evbus_prefix");
     const auto rr = get("round_trip_raw");
     std::printf("\nmedians of the repetitions, evbus / raw libnats (targets: throughput >= 0.8x, p50 <= 1.2x)\n");
     if(tr.items_per_second > 0.0 && te.items_per_second > 0.0) {
         std::printf("throughput: raw %.3f M/s, evbus %.3f M/s: %.2fx\n", tr.items_per_second / 1e6,
                     te.items_per_second / 1e6, te.items_per_second / tr.items_per_second);
+    }
+    if(tr.items_per_second > 0.0 && tp.items_per_second > 0.0) {
+        std::printf("throughput, wire_format::prefix: raw (no headers) %.3f M/s, evbus %.3f M/s: %.2fx\n",
+                    tr.items_per_second / 1e6, tp.items_per_second / 1e6, tp.items_per_second / tr.items_per_second);
     }
     if(th.items_per_second > 0.0 && te.items_per_second > 0.0) {
         std::printf("throughput: raw with the two headers %.3f M/s (%.2fx raw), evbus %.2fx of it\n",
