@@ -1,5 +1,6 @@
 // libFuzzer target: evbus::cache with evbus::wtinylfu (a fixed seed) against the invariants of any
-// correct cache: which keys stay is the policy's (randomized) choice.
+// correct cache: which keys stay is the policy's (randomized) choice. Each input runs with the fixed
+// window and with the adaptive one.
 #include <evbus/cache/wtinylfu.hpp>
 
 #include "cache_differential.hpp"
@@ -7,6 +8,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
     evbus::wtinylfu::config settings;
     settings.seed = 2024u;
-    return evbus_fuzz::run_invariants<evbus::cache<evbus_fuzz::key, evbus_fuzz::value, evbus::wtinylfu>>(data, size,
-                                                                                                         settings);
+    using cache = evbus::cache<evbus_fuzz::key, evbus_fuzz::value, evbus::wtinylfu>;
+    const int fixed = evbus_fuzz::run_invariants<cache>(data, size, settings);
+    settings.adaptive = true;
+    return fixed | evbus_fuzz::run_invariants<cache>(data, size, settings);
 }

@@ -64,6 +64,12 @@ TEST_CASE("alloc: cache get hits and evicting puts do not allocate", "[cache][al
         evbus::cache<std::uint64_t, std::uint64_t, evbus::wtinylfu> cache{capacity};
         check_steady_state(cache);
     }
+    SECTION("wtinylfu, adaptive window") { // the simulations replay every request of a cache this small
+        evbus::wtinylfu::config settings;
+        settings.adaptive = true;
+        evbus::cache<std::uint64_t, std::uint64_t, evbus::wtinylfu> cache{capacity, settings};
+        check_steady_state(cache);
+    }
     SECTION("ttl") {
         evbus::cache<std::uint64_t, std::uint64_t, evbus::ttl<>> cache{capacity, 1h};
         check_steady_state(cache);

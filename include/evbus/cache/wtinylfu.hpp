@@ -17,17 +17,263 @@ namespace evbus {
 
 /// @brief Settings of evbus::wtinylfu (also named evbus::wtinylfu::config).
 struct wtinylfu_config {
-    /// @brief Share of the capacity given to the window (at least one entry).
+    /// @brief Share of the capacity given to the window (at least one entry); where an adaptive
+    /// window starts.
     double window{0.01};
     /// @brief Share of the main region given to the protected segment.
     double protected_share{0.8};
     /// @brief Seed of the random admission of warm candidates.
     std::uint64_t seed{0x5eed5eed5eed5eedu};
-    /// @brief Whether the window's share adapts to the workload (hill climbing on the hit ratio, once
-    /// the cache is full); `window` is then where it starts. Off by default: docs/cache.md shows where
-    /// it wins (recency-friendly traces) and where it loses (stationary and looping ones).
+    /// @brief Whether the window's share follows the workload: small simulations of the policy with
+    /// other windows run on a sample of the keys, and the window moves to the share of the one that
+    /// hits most. docs/cache.md shows what it wins and what it costs.
     bool adaptive{false};
 };
+
+namespace detail {
+
+/// @brief splitmix64: one state word, good enough for the 1-in-128 admission draw.
+struct wtinylfu_random {
+    std::uint64_t state;
+
+    /// @brief The next draw.
+    [[nodiscard]] std::uint64_t next() noexcept {
+        std::uint64_t z = (state += 0x9e3779b97f4a7c15u);
+        z = (z ^ (z >> 30u)) * 0xbf58476d1ce4e5b9u;
+        z = (z ^ (z >> 27u)) * 0x94d049bb133111ebu;
+        return z ^ (z >> 31u);
+    }
+};
+
+/// @brief The three LRU regions of W-TinyLFU over a range of slots and the admission decision:
+/// the policy keeps one over the cache's slots and one per simulation of an adaptive window.
+class wtinylfu_regions {
+public:
+    /// @brief Which part of the policy an entry is in (evbus::wtinylfu::region).
+    enum class region : std::uint8_t { window, probation, protected_segment };
+
+    /// @brief Regions for the slots [0, slots), holding at most capacity entries.
+    wtinylfu_regions(std::size_t slots, std::size_t capacity, double window, double protected_share)
+        : lists_{slot_list{slots}, slot_list{slots}, slot_list{slots}}, where_(slots, region::window),
+          hashes_(slots, 0u), capacity_{capacity == 0u ? 1u : capacity}, protected_share_{protected_share} {
+        resize_window(window_for(window));
+    }
+
+    /// @brief A new entry enters the window; the window's and protected segment's overflow moves on.
+    void insert(std::size_t slot, std::size_t hash) noexcept {
+        hashes_[slot] = hash;
+        push(slot, region::window);
+        // Two moves at most: after the window shrank, it reaches its new share one entry per insert.
+        for(int moves = 0; moves < 2 && sizes_[index(region::window)] > window_max_; ++moves) {
+            move(list(region::window).front(), region::probation);
+        }
+        for(int moves = 0; moves < 2 && sizes_[index(region::protected_segment)] > protected_max_; ++moves) {
+            move(list(region::protected_segment).front(), region::probation);
+        }
+    }
+
+    /// @brief A hit refreshes the entry in its segment, or promotes it from probation.
+    EVBUS_ALWAYS_INLINE void access(std::size_t slot) noexcept {
+        const region at = where_[slot];
+        if(at != region::probation) {
+            list(at).move_to_back(slot);
+            return;
+        }
+        move(slot, region::protected_segment);
+        if(sizes_[index(region::protected_segment)] > protected_max_) {
+            move(list(region::protected_segment).front(), region::probation);
+        }
+    }
+
+    /// @brief The entry leaves its segment.
+    void erase(std::size_t slot) noexcept {
+        const region at = where_[slot];
+        list(at).erase(slot);
+        --sizes_[index(at)];
+    }
+
+    /// @brief The slot to evict: the window's least recent entry (the candidate) against the main
+    /// region's victim; the loser goes, a winning candidate moves to probation.
+    [[nodiscard]] std::size_t victim(const frequency_sketch &sketch, wtinylfu_random &random) noexcept {
+        const std::size_t main_victim = main_victim_slot();
+        const bool window_full = sizes_[index(region::window)] >= window_max_;
+        if(!window_full || sizes_[index(region::window)] == 0u) {
+            return main_victim != slot_list::npos ? main_victim : list(region::window).front();
+        }
+        const std::size_t candidate = list(region::window).front();
+        if(main_victim == slot_list::npos) {
+            return candidate;
+        }
+        if(admit(sketch, random, hashes_[candidate], hashes_[main_victim])) {
+            move(candidate, region::probation);
+            return main_victim;
+        }
+        return candidate;
+    }
+
+    /// @brief Empties the regions.
+    void clear() noexcept {
+        for(slot_list &l: lists_) {
+            l.clear();
+        }
+        sizes_[0] = sizes_[1] = sizes_[2] = 0u;
+    }
+
+    /// @brief Gives the window at most @p window entries (at least one, at most capacity - 1 when
+    /// the capacity allows); the protected segment keeps its share of the rest.
+    void resize_window(std::size_t window) noexcept {
+        const std::size_t highest = capacity_ > 1u ? capacity_ - 1u : 1u;
+        window_max_ = window == 0u ? 1u : (window > highest ? highest : window);
+        protected_max_ = static_cast<std::size_t>(static_cast<double>(capacity_ - window_max_) * protected_share_);
+    }
+
+    /// @brief Entries of a window with the share @p share: the capacity less the main region's
+    /// share rounded down (Caffeine's rounding: 2 entries of 141 at 1%).
+    [[nodiscard]] std::size_t window_for(double share) const noexcept {
+        return capacity_ - static_cast<std::size_t>(static_cast<double>(capacity_) * (1.0 - share));
+    }
+
+    /// @brief The hash the entry in a slot was inserted with.
+    [[nodiscard]] std::size_t hash(std::size_t slot) const noexcept { return hashes_[slot]; }
+    /// @brief The region of the entry in a slot.
+    [[nodiscard]] region region_of(std::size_t slot) const noexcept { return where_[slot]; }
+    /// @brief The slots of a region, from least to most recently used.
+    [[nodiscard]] const slot_list &order(region r) const noexcept { return lists_[index(r)]; }
+    /// @brief Number of entries in a region.
+    [[nodiscard]] std::size_t size(region r) const noexcept { return sizes_[index(r)]; }
+    /// @brief Number of entries in all regions.
+    [[nodiscard]] std::size_t size() const noexcept { return sizes_[0] + sizes_[1] + sizes_[2]; }
+    /// @brief Most entries the regions hold.
+    [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+    /// @brief Most entries the window holds now.
+    [[nodiscard]] std::size_t window_capacity() const noexcept { return window_max_; }
+    /// @brief Most entries the protected segment holds now.
+    [[nodiscard]] std::size_t protected_capacity() const noexcept { return protected_max_; }
+
+private:
+    [[nodiscard]] static constexpr std::size_t index(region r) noexcept { return static_cast<std::size_t>(r); }
+    [[nodiscard]] slot_list &list(region r) noexcept { return lists_[index(r)]; }
+
+    void push(std::size_t slot, region to) noexcept {
+        where_[slot] = to;
+        list(to).push_back(slot);
+        ++sizes_[index(to)];
+    }
+
+    void move(std::size_t slot, region to) noexcept {
+        erase(slot);
+        push(slot, to);
+    }
+
+    // Probation's least recent entry; protected's when probation is empty.
+    [[nodiscard]] std::size_t main_victim_slot() const noexcept {
+        if(sizes_[index(region::probation)] != 0u) {
+            return lists_[index(region::probation)].front();
+        }
+        if(sizes_[index(region::protected_segment)] != 0u) {
+            return lists_[index(region::protected_segment)].front();
+        }
+        return slot_list::npos;
+    }
+
+    [[nodiscard]] static bool admit(const frequency_sketch &sketch, wtinylfu_random &random, std::size_t candidate,
+                                    std::size_t victim) noexcept {
+        const std::uint32_t candidate_frequency = sketch.frequency(candidate);
+        const std::uint32_t victim_frequency = sketch.frequency(victim);
+        if(candidate_frequency > victim_frequency) {
+            return true;
+        }
+        if(candidate_frequency <= 5u) {
+            return false;
+        }
+        return (random.next() & 127u) == 0u;
+    }
+
+    slot_list lists_[3];
+    std::size_t sizes_[3]{0u, 0u, 0u};
+    std::vector<region> where_;
+    std::vector<std::size_t> hashes_;
+    std::size_t capacity_;
+    double protected_share_;
+    std::size_t window_max_{1u};
+    std::size_t protected_max_{0u};
+};
+
+/// @brief A simulation of W-TinyLFU with a fixed window over the keys that hash into a sample: it
+/// holds hashes only, and reads the real policy's sketch (which every configuration would fill the
+/// same way, since every request is recorded once whatever the cache holds).
+class wtinylfu_simulation {
+public:
+    /// @brief A simulated cache of @p capacity entries whose window has the share @p window.
+    wtinylfu_simulation(std::size_t capacity, double window, double protected_share)
+        : regions_{capacity, capacity, window, protected_share}, table_(table_size(capacity), empty) {}
+
+    /// @brief Replays one request for a key of hash @p hash; true on a simulated hit.
+    bool request(std::size_t hash, const frequency_sketch &sketch, wtinylfu_random &random) noexcept {
+        std::size_t at = home(hash);
+        for(; table_[at] != empty; at = (at + 1u) & mask()) {
+            if(regions_.hash(table_[at]) == hash) {
+                regions_.access(table_[at]);
+                return true;
+            }
+        }
+        std::uint32_t slot = static_cast<std::uint32_t>(used_);
+        if(used_ == regions_.capacity()) {
+            slot = static_cast<std::uint32_t>(regions_.victim(sketch, random));
+            forget(regions_.hash(slot));
+            regions_.erase(slot);
+            at = home(hash);
+            while(table_[at] != empty) {
+                at = (at + 1u) & mask();
+            }
+        } else {
+            ++used_;
+        }
+        table_[at] = slot;
+        regions_.insert(slot, hash);
+        return false;
+    }
+
+private:
+    static constexpr std::uint32_t empty = ~std::uint32_t{0};
+
+    [[nodiscard]] static std::size_t table_size(std::size_t capacity) noexcept {
+        std::size_t size = 4u;
+        while(size < 2u * capacity) {
+            size *= 2u;
+        }
+        return size;
+    }
+
+    [[nodiscard]] std::size_t mask() const noexcept { return table_.size() - 1u; }
+
+    [[nodiscard]] std::size_t home(std::size_t hash) const noexcept {
+        return static_cast<std::size_t>((static_cast<std::uint64_t>(hash) * 0x9e3779b97f4a7c15u) >> 32u) & mask();
+    }
+
+    // Linear probing without tombstones: later entries of the run shift back into the hole.
+    void forget(std::size_t hash) noexcept {
+        std::size_t hole = home(hash);
+        while(regions_.hash(table_[hole]) != hash) {
+            hole = (hole + 1u) & mask();
+        }
+        for(std::size_t next = (hole + 1u) & mask(); table_[next] != empty; next = (next + 1u) & mask()) {
+            const std::size_t wanted = home(regions_.hash(table_[next]));
+            // Move the entry back when its home is not in (hole, next], cyclically.
+            if(((next - wanted) & mask()) >= ((next - hole) & mask())) {
+                table_[hole] = table_[next];
+                hole = next;
+            }
+        }
+        table_[hole] = empty;
+    }
+
+    wtinylfu_regions regions_;
+    std::vector<std::uint32_t> table_;
+    std::size_t used_{0u};
+};
+
+} // namespace detail
 
 /// @brief Window TinyLFU (Einziger, Friedman and Manes): new entries enter a small LRU window; an
 /// entry pushed out of the window joins the main region only if the sketch says it is used more
@@ -44,16 +290,19 @@ struct wtinylfu_config {
 /// the keys of a cold start would otherwise outweigh the workload that follows (multi2 in
 /// docs/cache.md: up to 0.019 more hits). clear() empties the regions and keeps the sketch: the
 /// history is about keys, not entries.
+///
+/// With config::adaptive, simulations of the policy with windows of 1%, 20%, 50% and 80% replay
+/// the requests of a sample of the keys (all of them up to 1,024 entries; then a share that keeps
+/// each simulation at about 1,024 entries), and every so often the window takes the share of the
+/// simulation that hit most recently (Waldspurger et al., "Cache Modeling and Optimization using
+/// Miniature Simulations", ATC 2017). It costs memory for four small caches of hashes and, on the
+/// sampled requests only, four lookups.
 struct wtinylfu {
     /// @brief Settings, passed after the capacity: `cache<K, V, wtinylfu>{capacity, config}`.
     using config = wtinylfu_config;
 
     /// @brief Which part of the policy an entry is in.
-    enum class region : std::uint8_t {
-        window,           ///< the LRU window new entries enter
-        probation,        ///< the main region's segment entries are admitted to and evicted from
-        protected_segment ///< the main region's segment of entries hit while on probation
-    };
+    using region = detail::wtinylfu_regions::region;
 
     /// @brief Per-cache state: the three LRU lists, the sketch and the hashes of the entries.
     template<typename Key>
@@ -61,223 +310,152 @@ struct wtinylfu {
     public:
         /// @brief Builds the state for the slots [0, slots) (the cache's capacity plus its spare slot).
         explicit type(std::size_t slots, const config &settings = {})
-            : lists_{slot_list{slots}, slot_list{slots}, slot_list{slots}}, where_(slots, region::window),
-              hashes_(slots, 0u), sketch_{slots > 1u ? slots - 1u : 1u}, random_{settings.seed},
-              protected_share_{settings.protected_share} {
-            EVBUS_EXPECT(settings.window > 0.0 && settings.window < 1.0,
-                         "evbus::wtinylfu: config::window must be in (0, 1)");
-            EVBUS_EXPECT(settings.protected_share >= 0.0 && settings.protected_share < 1.0,
-                         "evbus::wtinylfu: config::protected_share must be in [0, 1)");
-            const std::size_t capacity = slots > 1u ? slots - 1u : 1u;
-            window_max_ = static_cast<std::size_t>(static_cast<double>(capacity) * settings.window);
-            window_max_ = window_max_ == 0u ? 1u : (window_max_ > capacity ? capacity : window_max_);
-            capacity_ = capacity;
-            window_target_ = static_cast<double>(window_max_);
-            protected_max_ = protected_capacity_for(window_max_);
-            adaptive_ = settings.adaptive && capacity >= 2u;
-            sample_ = capacity * 10u;
-            step_ = initial_step();
+            : regions_{slots, slots > 1u ? slots - 1u : 1u, checked(settings).window, settings.protected_share},
+              sketch_{slots > 1u ? slots - 1u : 1u}, random_{settings.seed} {
+            capacity_ = regions_.capacity();
+            if(settings.adaptive && capacity_ >= 2u) {
+                start_simulations(settings);
+            }
         }
 
         /// @brief A new entry is recorded in the sketch and enters the window; when the window is over
         /// its share, its least recent entry moves to probation.
         void on_insert(std::size_t slot, const Key &, std::size_t hash) noexcept {
-            hashes_[slot] = hash;
-            if(EVBUS_UNLIKELY(!warm_) && sizes_[0] + sizes_[1] + sizes_[2] + 1u >= capacity_ / 2u) {
+            if(EVBUS_UNLIKELY(!warm_) && regions_.size() + 1u >= capacity_ / 2u) {
                 warm_ = true;
                 sketch_.clear(); // what was counted while the cache filled up is forgotten (see below)
             }
             sketch_.increment(hash);
-            push(slot, region::window);
-            // Two moves at most: after the window shrank, it reaches its new share one entry per insert.
-            for(int moves = 0; moves < 2 && sizes_[index(region::window)] > window_max_; ++moves) {
-                move(list(region::window).front(), region::probation);
+            regions_.insert(slot, hash);
+            if(adaptive_) {
+                observe(hash);
             }
-            for(int moves = 0; moves < 2 && sizes_[index(region::protected_segment)] > protected_max_; ++moves) {
-                move(list(region::protected_segment).front(), region::probation);
-            }
-            count(false);
         }
 
         /// @brief A hit is recorded; it refreshes the entry in its segment, or promotes it from probation.
-        EVBUS_ALWAYS_INLINE void on_access(std::size_t slot) noexcept { on_access(slot, hashes_[slot]); }
+        EVBUS_ALWAYS_INLINE void on_access(std::size_t slot) noexcept { on_access(slot, regions_.hash(slot)); }
 
         /// @brief on_access() with the key's hash, as the cache's lookup computed it.
         EVBUS_ALWAYS_INLINE void on_access(std::size_t slot, std::size_t hash) noexcept {
             sketch_.increment(hash);
-            count(true);
-            const region at = where_[slot];
-            if(at != region::probation) {
-                list(at).move_to_back(slot);
-                return;
-            }
-            move(slot, region::protected_segment);
-            if(sizes_[index(region::protected_segment)] > protected_max_) {
-                move(list(region::protected_segment).front(), region::probation);
+            regions_.access(slot);
+            if(EVBUS_UNLIKELY(adaptive_)) {
+                observe(hash);
             }
         }
 
         /// @brief The entry leaves its segment.
-        void on_erase(std::size_t slot) noexcept {
-            const region at = where_[slot];
-            list(at).erase(slot);
-            --sizes_[index(at)];
-        }
+        void on_erase(std::size_t slot) noexcept { regions_.erase(slot); }
 
         /// @brief The slot to evict for a new entry: the window's least recent entry (the candidate)
         /// against the main region's victim; the loser goes, the winner stays (a winning candidate
         /// moves to probation).
-        [[nodiscard]] std::size_t victim() noexcept {
-            full_ = true;
-            const std::size_t main_victim = main_victim_slot();
-            const bool window_full = sizes_[index(region::window)] >= window_max_;
-            if(!window_full || sizes_[index(region::window)] == 0u) {
-                return main_victim != slot_list::npos ? main_victim : list(region::window).front();
-            }
-            const std::size_t candidate = list(region::window).front();
-            if(main_victim == slot_list::npos) {
-                return candidate;
-            }
-            if(admit(hashes_[candidate], hashes_[main_victim])) {
-                move(candidate, region::probation);
-                return main_victim;
-            }
-            return candidate;
-        }
+        [[nodiscard]] std::size_t victim() noexcept { return regions_.victim(sketch_, random_); }
 
         /// @brief Empties the regions; the sketch keeps its counts.
-        void clear() noexcept {
-            for(slot_list &l: lists_) {
-                l.clear();
-            }
-            sizes_[0] = sizes_[1] = sizes_[2] = 0u;
-        }
+        void clear() noexcept { regions_.clear(); }
 
         /// @brief The region of the entry in a slot.
-        [[nodiscard]] region region_of(std::size_t slot) const noexcept { return where_[slot]; }
+        [[nodiscard]] region region_of(std::size_t slot) const noexcept { return regions_.region_of(slot); }
 
         /// @brief The slots of a region, from least to most recently used.
-        [[nodiscard]] const slot_list &order(region r) const noexcept { return lists_[index(r)]; }
+        [[nodiscard]] const slot_list &order(region r) const noexcept { return regions_.order(r); }
 
         /// @brief Number of entries in a region.
-        [[nodiscard]] std::size_t size(region r) const noexcept { return sizes_[index(r)]; }
+        [[nodiscard]] std::size_t size(region r) const noexcept { return regions_.size(r); }
 
         /// @brief Most entries the window holds now (it moves when config::adaptive).
-        [[nodiscard]] std::size_t window_capacity() const noexcept { return window_max_; }
+        [[nodiscard]] std::size_t window_capacity() const noexcept { return regions_.window_capacity(); }
 
         /// @brief Most entries the protected segment holds.
-        [[nodiscard]] std::size_t protected_capacity() const noexcept { return protected_max_; }
+        [[nodiscard]] std::size_t protected_capacity() const noexcept { return regions_.protected_capacity(); }
 
         /// @brief The frequency sketch.
         [[nodiscard]] const frequency_sketch &sketch() const noexcept { return sketch_; }
 
     private:
-        [[nodiscard]] static constexpr std::size_t index(region r) noexcept { return static_cast<std::size_t>(r); }
+        // The window shares the simulations try: from Caffeine's 1% to an LRU with a one-entry filter.
+        static constexpr double shares[] = {0.01, 0.1, 0.3, 0.6, 0.999};
+        static constexpr std::size_t share_count = sizeof(shares) / sizeof(shares[0]);
+        static constexpr std::size_t simulated = 1024u; // entries of a simulation, at most
 
-        [[nodiscard]] std::size_t protected_capacity_for(std::size_t window) const noexcept {
-            return static_cast<std::size_t>(static_cast<double>(capacity_ - window) * protected_share_);
+        static const config &checked(const config &settings) {
+            EVBUS_EXPECT(settings.window > 0.0 && settings.window < 1.0,
+                         "evbus::wtinylfu: config::window must be in (0, 1)");
+            EVBUS_EXPECT(settings.protected_share >= 0.0 && settings.protected_share < 1.0,
+                         "evbus::wtinylfu: config::protected_share must be in [0, 1)");
+            return settings;
         }
 
-        // The climber's first step, and the one it restarts with after a large change: 6.25% of the
-        // capacity, towards a larger window (Caffeine's hill climber starts the same way).
-        [[nodiscard]] double initial_step() const noexcept { return 0.0625 * static_cast<double>(capacity_); }
+        void start_simulations(const config &settings) {
+            std::size_t size = capacity_;
+            if(capacity_ > simulated) { // a key is sampled when the top half of its mixed hash is under threshold_
+                const double rate = static_cast<double>(simulated) / static_cast<double>(capacity_);
+                threshold_ = static_cast<std::uint64_t>(rate * 4294967296.0);
+                size = simulated;
+            }
+            simulations_.reserve(share_count);
+            for(const double share: shares) {
+                simulations_.emplace_back(size, share, settings.protected_share);
+            }
+            epoch_ = 3u * size;
+            adaptive_ = true;
+            // The simulation nearest the configured window is the one the policy starts with.
+            for(std::size_t i = 1; i < share_count; ++i) {
+                const double d = shares[i] - settings.window, e = shares[current_] - settings.window;
+                current_ = d * d < e * e ? i : current_;
+            }
+        }
 
-        // A hit (true) or an insertion, that is a miss; every sample of ten times the capacity the
-        // climber moves the window.
-        void count(bool hit) noexcept {
-            if(!adaptive_ || !full_) { // while the cache fills up its hit ratio rises whatever the window
+        [[gnu::noinline]] void observe(std::size_t hash) noexcept {
+            if(((static_cast<std::uint64_t>(hash) * 0xd6e8feb86659fd93u) >> 32u) >= threshold_) {
                 return;
             }
-            hits_ += hit ? 1u : 0u;
-            if(++requests_ == sample_) {
-                climb();
+            for(std::size_t i = 0; i < share_count; ++i) {
+                hits_[i] += simulations_[i].request(hash, sketch_, simulation_random_) ? 1u : 0u;
+            }
+            if(++requests_ == epoch_) {
+                choose();
             }
         }
 
-        // Hill climbing on the hit ratio: keep stepping the same way while it improves, turn back
-        // when it drops; steps shrink by 2% each sample, and start again at full size when the hit
-        // ratio moves by 5 points or more (the workload changed).
-        void climb() noexcept {
-            const double rate = static_cast<double>(hits_) / static_cast<double>(requests_);
-            const double change = has_previous_ ? rate - previous_rate_ : 0.0;
-            has_previous_ = true;
-            previous_rate_ = rate;
-            hits_ = 0u;
+        // Every epoch (three times the simulations' size in sampled requests), the window takes the
+        // share of the simulation with the most hits, if it beats the current one by more than three
+        // standard deviations of a Poisson count: the traces of docs/cache.md are short, and a switch
+        // on noise costs the hits of the entries the new shape evicts. Hits of past epochs count for
+        // 7/8 as much each epoch, so a change of workload shows within a few epochs.
+        void choose() noexcept {
             requests_ = 0u;
-            const double amount = change >= 0.0 ? step_ : -step_;
-            const double magnitude = change < 0.0 ? -change : change;
-            step_ = magnitude >= 0.05 ? (amount >= 0.0 ? initial_step() : -initial_step()) : 0.98 * amount;
-            const double highest = static_cast<double>(capacity_ - 1u);
-            window_target_ += amount;
-            window_target_ = window_target_ < 1.0 ? 1.0 : (window_target_ > highest ? highest : window_target_);
-            window_max_ = static_cast<std::size_t>(window_target_ + 0.5);
-            protected_max_ = protected_capacity_for(window_max_);
-        }
-
-        [[nodiscard]] slot_list &list(region r) noexcept { return lists_[index(r)]; }
-
-        void push(std::size_t slot, region to) noexcept {
-            where_[slot] = to;
-            list(to).push_back(slot);
-            ++sizes_[index(to)];
-        }
-
-        void move(std::size_t slot, region to) noexcept {
-            on_erase(slot);
-            push(slot, to);
-        }
-
-        // Probation's least recent entry; protected's when probation is empty.
-        [[nodiscard]] std::size_t main_victim_slot() const noexcept {
-            if(sizes_[index(region::probation)] != 0u) {
-                return lists_[index(region::probation)].front();
+            std::size_t best = current_;
+            const double now = static_cast<double>(hits_[current_]);
+            for(std::size_t i = 0; i < share_count; ++i) {
+                const double h = static_cast<double>(hits_[i]);
+                if(h > static_cast<double>(hits_[best]) && (h - now) * (h - now) > 9.0 * (h + now)) {
+                    best = i;
+                }
             }
-            if(sizes_[index(region::protected_segment)] != 0u) {
-                return lists_[index(region::protected_segment)].front();
+            if(best != current_) {
+                current_ = best;
+                regions_.resize_window(regions_.window_for(shares[best]));
             }
-            return slot_list::npos;
+            for(std::uint64_t &h: hits_) {
+                h -= h / 8u;
+            }
         }
 
-        [[nodiscard]] bool admit(std::size_t candidate, std::size_t victim) noexcept {
-            const std::uint32_t candidate_frequency = sketch_.frequency(candidate);
-            const std::uint32_t victim_frequency = sketch_.frequency(victim);
-            if(candidate_frequency > victim_frequency) {
-                return true;
-            }
-            if(candidate_frequency <= 5u) {
-                return false;
-            }
-            return (next_random() & 127u) == 0u;
-        }
-
-        // splitmix64: one state word, good enough for a 1-in-128 draw.
-        [[nodiscard]] std::uint64_t next_random() noexcept {
-            std::uint64_t z = (random_ += 0x9e3779b97f4a7c15u);
-            z = (z ^ (z >> 30u)) * 0xbf58476d1ce4e5b9u;
-            z = (z ^ (z >> 27u)) * 0x94d049bb133111ebu;
-            return z ^ (z >> 31u);
-        }
-
-        slot_list lists_[3];
-        std::size_t sizes_[3]{0u, 0u, 0u};
-        std::vector<region> where_;
-        std::vector<std::size_t> hashes_;
+        detail::wtinylfu_regions regions_;
         frequency_sketch sketch_;
-        std::uint64_t random_;
-        double protected_share_;
+        detail::wtinylfu_random random_;
         std::size_t capacity_{1u};
-        std::size_t window_max_{1u};
-        std::size_t protected_max_{0u};
-        bool adaptive_{false};
-        bool has_previous_{false};
-        bool full_{false};
-        bool warm_{false}; // the cache has held half its capacity: the sketch counts
-        std::size_t sample_{10u};
-        std::size_t hits_{0u};
+        bool warm_{false};     // the cache has held half its capacity: the sketch counts
+        bool adaptive_{false}; // simulations_ is not empty
+        std::vector<detail::wtinylfu_simulation> simulations_; // empty unless config::adaptive
+        std::uint64_t hits_[share_count]{};
+        std::uint64_t threshold_{std::uint64_t{1} << 32u}; // all keys sampled
+        std::size_t epoch_{0u};
         std::size_t requests_{0u};
-        double previous_rate_{0.0};
-        double step_{0.0};
-        double window_target_{1.0};
+        std::size_t current_{0u};
+        detail::wtinylfu_random simulation_random_{0x51a51a51a51a51a5u}; // the simulations' own draws
     };
 };
 
