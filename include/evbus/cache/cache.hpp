@@ -152,11 +152,11 @@ public:
     /// @brief Looks a key up: a handle to its value on a hit, an empty handle on a miss.
     /// A hit counts as a use for the policy; an expired entry is removed and counts as a miss.
     /// The handle is invalidated by the next call that mutates the cache.
-    [[nodiscard]] reference get(const key_type &key) { return get_impl(key); }
+    [[nodiscard]] EVBUS_ALWAYS_INLINE reference get(const key_type &key) { return get_impl(key); }
 
     /// @brief Heterogeneous get, for transparent Hash and KeyEqual.
     template<typename Query, lookup_key<Query> = 0>
-    [[nodiscard]] reference get(const Query &key) {
+    [[nodiscard]] EVBUS_ALWAYS_INLINE reference get(const Query &key) {
         return get_impl(key);
     }
 
@@ -317,8 +317,10 @@ private:
         }
     }
 
+    // get() and get_impl() are always inlined: a hit is the hot path, and with a policy as large as
+    // W-TinyLFU's the compiler's heuristics left them out of line (a call: about 1 ns of 13).
     template<typename Query>
-    reference get_impl(const Query &key) {
+    EVBUS_ALWAYS_INLINE reference get_impl(const Query &key) {
         const std::size_t hash = hash_(key);
         const index_type slot = find(key, hash);
         if(slot == null) {
