@@ -114,6 +114,13 @@ void get_hit_lru(benchmark::State &state) { get_hit<lru_cache>(state); }
 void get_hit_lfu(benchmark::State &state) { get_hit<lfu_cache>(state); }
 void get_hit_sieve(benchmark::State &state) { get_hit<sieve_cache>(state); }
 void get_hit_wtinylfu(benchmark::State &state) { get_hit<wtinylfu_cache>(state); }
+// The adaptive window's simulations replay every request of a cache this small (1,000 entries).
+evbus::wtinylfu::config adaptive_window() {
+    evbus::wtinylfu::config settings;
+    settings.adaptive = true;
+    return settings;
+}
+void get_hit_wtinylfu_adaptive(benchmark::State &state) { get_hit<wtinylfu_cache>(state, adaptive_window()); }
 void get_hit_ttl_steady_clock(benchmark::State &state) { get_hit<ttl_steady_cache>(state, 1h); }
 void get_hit_ttl_frozen_clock(benchmark::State &state) { get_hit<ttl_frozen_cache>(state, 1h); }
 void get_hit_ttl_coarse_clock(benchmark::State &state) { get_hit<ttl_coarse_cache>(state, 1h); }
@@ -141,6 +148,9 @@ void get_or_put_evicting_lru(benchmark::State &state) { put_evicting<lru_cache>(
 void get_or_put_evicting_lfu(benchmark::State &state) { put_evicting<lfu_cache>(state); }
 void get_or_put_evicting_sieve(benchmark::State &state) { put_evicting<sieve_cache>(state); }
 void get_or_put_evicting_wtinylfu(benchmark::State &state) { put_evicting<wtinylfu_cache>(state); }
+void get_or_put_evicting_wtinylfu_adaptive(benchmark::State &state) {
+    put_evicting<wtinylfu_cache>(state, adaptive_window());
+}
 void get_or_put_evicting_ttl_frozen_clock(benchmark::State &state) { put_evicting<ttl_frozen_cache>(state, 1h); }
 
 std::uint64_t cheap(std::uint64_t x) noexcept { return x * 0x9E3779B97F4A7C15ull + 1u; }
@@ -188,6 +198,7 @@ BENCHMARK(get_hit_lru);
 BENCHMARK(get_hit_lfu);
 BENCHMARK(get_hit_sieve);
 BENCHMARK(get_hit_wtinylfu);
+BENCHMARK(get_hit_wtinylfu_adaptive);
 BENCHMARK(get_hit_ttl_steady_clock);
 BENCHMARK(get_hit_ttl_frozen_clock);
 BENCHMARK(get_hit_ttl_coarse_clock);
@@ -197,6 +208,7 @@ BENCHMARK(get_or_put_evicting_lru);
 BENCHMARK(get_or_put_evicting_lfu);
 BENCHMARK(get_or_put_evicting_sieve);
 BENCHMARK(get_or_put_evicting_wtinylfu);
+BENCHMARK(get_or_put_evicting_wtinylfu_adaptive);
 BENCHMARK(get_or_put_evicting_ttl_frozen_clock);
 BENCHMARK(memoize_direct_cheap);
 BENCHMARK(memoize_memoized_cheap);

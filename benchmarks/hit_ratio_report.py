@@ -25,23 +25,33 @@ for row in csv.DictReader(open(args.caffeine)):
     caffeine[(row["trace"], int(row["size"]))].append(float(row["hit_ratio"]))
 
 policies = ["lru", "lfu", "sieve", "wtinylfu", "wtinylfu_adaptive"]
-print("| trace | size | " + " | ".join(policies) + " | Caffeine (median, min-max) | optimal | wtinylfu - Caffeine | wtinylfu - lru |")
-print("|---|---:|" + "---:|" * len(policies) + "---:|---:|---:|---:|")
-to_caffeine, to_lru, adaptive_to_caffeine = [], [], []
+print("| trace | size | " + " | ".join(policies) + " | Caffeine (median, min-max) | optimal"
+      " | wtinylfu - Caffeine | wtinylfu - lru | adaptive - Caffeine | adaptive - lru |")
+print("|---|---:|" + "---:|" * len(policies) + "---:|---:|---:|---:|---:|---:|")
+diffs = {key: [] for key in ("fixed_caffeine", "fixed_lru", "adaptive_caffeine", "adaptive_lru")}
 for (trace, size), d in cells.items():
     runs = caffeine[(trace, size)]
     median = statistics.median(runs)
-    to_caffeine.append(d["wtinylfu"] - median)
-    adaptive_to_caffeine.append(d["wtinylfu_adaptive"] - median)
-    to_lru.append(d["wtinylfu"] - d["lru"])
+    row = {"fixed_caffeine": d["wtinylfu"] - median, "fixed_lru": d["wtinylfu"] - d["lru"],
+           "adaptive_caffeine": d["wtinylfu_adaptive"] - median, "adaptive_lru": d["wtinylfu_adaptive"] - d["lru"]}
+    for key, value in row.items():
+        diffs[key].append(value)
     print(f"| {trace} | {size} | " + " | ".join(f"{d[p]:.3f}" for p in policies)
-          + f" | {median:.3f} ({min(runs):.3f}-{max(runs):.3f}) | {d['optimal']:.3f}"
-          + f" | {to_caffeine[-1]:+.3f} | {to_lru[-1]:+.3f} |")
+          + f" | {median:.3f} ({min(runs):.3f}-{max(runs):.3f}) | {d['optimal']:.3f} | "
+          + " | ".join(f"{row[key]:+.3f}" for key in diffs) + " |")
 print()
-print(f"Mean over {len(cells)} cells: wtinylfu - Caffeine {statistics.mean(to_caffeine):+.4f} "
-      f"(adaptive window {statistics.mean(adaptive_to_caffeine):+.4f}, worst cell "
-      f"{min(adaptive_to_caffeine):+.3f}); worst cell against Caffeine "
-      f"{min(to_caffeine):+.3f}, against LRU {min(to_lru):+.3f}.")
+
+
+def summary(name, prefix):
+    to_caffeine, to_lru = diffs[prefix + "_caffeine"], diffs[prefix + "_lru"]
+    below_caffeine = sum(1 for x in to_caffeine if x < -0.01)
+    below_lru = sum(1 for x in to_lru if x < -0.01)
+    return (f"{name} - Caffeine {statistics.mean(to_caffeine):+.4f} on the mean, worst cell {min(to_caffeine):+.3f}, "
+            f"{below_caffeine} cells more than 0.01 below; against LRU worst cell {min(to_lru):+.3f}, "
+            f"{below_lru} cells more than 0.01 below")
+
+
+print(f"Over {len(cells)} cells: {summary('wtinylfu', 'fixed')}. {summary('adaptive window', 'adaptive')}.")
 
 if args.png:
     import matplotlib
