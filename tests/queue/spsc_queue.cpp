@@ -316,6 +316,49 @@ TEST_CASE("spsc: dispatch(max), and a handler that dispatches or clears", "[queu
     check_balance(feed.stats());
 }
 
+TEST_CASE("spsc: a handler that clears keeps the slot of the event it runs for", "[queue][spsc]") {
+    // The producer (this thread) fills a ring of 4; the consumer thread's handler for the first
+    // event clears the other three, then lets the producer post. Slots go back to the producer when
+    // the outermost dispatch is done with its chunk, so nothing fits yet; before the fix, all four
+    // slots did, the last one the slot of the event the handler was still reading.
+    lane_bus feed{bounded(4)};
+    std::atomic<int> step{0};
+    std::uint64_t seen_after = 0;
+    std::size_t cleared = 0;
+    auto s = feed.subscribe<tick>([&](const tick &t) {
+        if(t.seq != 1u) {
+            return;
+        }
+        cleared = feed.clear();
+        step = 1;
+        while(step != 2) {
+            std::this_thread::yield();
+        }
+        seen_after = t.seq; // still the first event, not a later post in its slot
+    });
+    for(std::uint64_t i = 1; i <= 4; ++i) {
+        REQUIRE(feed.post(tick{i, 0.0}));
+    }
+    std::thread consumer{[&] { (void)feed.dispatch(); }};
+    while(step != 1) {
+        std::this_thread::yield();
+    }
+    std::size_t accepted = 0;
+    for(std::uint64_t i = 10; i < 14; ++i) {
+        accepted += feed.post(tick{i, 0.0}) ? 1u : 0u;
+    }
+    step = 2;
+    consumer.join();
+    CHECK(cleared == 3u);
+    CHECK(accepted == 0u);
+    CHECK(seen_after == 1u);
+    for(std::uint64_t i = 20; i < 24; ++i) { // the dispatch is over: the whole ring is free
+        REQUIRE(feed.post(tick{i, 0.0}));
+    }
+    CHECK(feed.dispatch() == 4u);
+    check_balance(feed.stats());
+}
+
 TEST_CASE("spsc: clear drops what is queued, counted as discarded", "[queue][spsc]") {
     lane<note> ch{bounded(8)};
     int handled = 0;

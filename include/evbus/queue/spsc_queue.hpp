@@ -387,6 +387,9 @@ public:
     /// Drops every queued event (a consumer operation); returns how many (counted as discarded).
     std::size_t clear() {
         [[maybe_unused]] const auto side = consumer_side_guard();
+        // A consume of its own: from a handler, the slot of the event being delivered is not given
+        // back (the outermost dispatch gives it back when done with its chunk).
+        const consume_scope scope{*this};
         const std::uint64_t read = consumer_.read;
         const std::uint64_t tail = std::max(read, producer_.tail.load(std::memory_order_acquire));
         for(std::uint64_t p = read; p < tail; ++p) {
