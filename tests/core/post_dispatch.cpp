@@ -857,3 +857,33 @@ TEST_CASE("post_from: the handlers of an event posted with an origin see it and 
     REQUIRE(evbus::detail::delivery_origin().origin == 0u);
     REQUIRE(evbus::detail::delivery_origin().event == nullptr);
 }
+
+TEST_CASE("post_from: a member or base of the delivered event shares its address, not its origin", "[bus][post]") {
+    struct order {
+        int id;
+    };
+    struct wrapped {
+        order inner; // at the address of the whole
+        int extra;
+    };
+    evbus::bus bus;
+    bool whole = false;
+    bool member = true;
+    auto h = bus.subscribe<wrapped>([&](const wrapped &w) {
+        const evbus::detail::delivery_origin_state &o = evbus::detail::delivery_origin();
+        whole = o.is(7u, w);
+        member = o.is(7u, w.inner); // e.g. a NATS send of order must not take it for an echo
+    });
+    REQUIRE(bus.post_from(7u, wrapped{{1}, 2}));
+    REQUIRE(bus.dispatch() == 1u);
+    CHECK(whole);
+    CHECK_FALSE(member);
+}
+
+#if EVBUS_HAS_EXCEPTIONS
+TEST_CASE("post_from: origin 0 is errc::invalid_argument", "[bus][post][errors]") {
+    evbus::bus bus;
+    CHECK_THROWS_AS(bus.post_from(0u, 1), evbus::error);
+    CHECK(bus.stats().posted == 0u);
+}
+#endif

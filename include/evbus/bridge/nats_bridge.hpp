@@ -690,7 +690,7 @@ struct outgoing {
 template<typename Event>
 outgoing encode_outgoing(bridge_state &state, const Event &event, std::string_view prefix) noexcept {
     const evbus::detail::delivery_origin_state &origin = evbus::detail::delivery_origin();
-    if(origin.origin == state.origin() && origin.event == static_cast<const void *>(&event)) {
+    if(origin.is(state.origin(), event)) {
         state.echo_suppressed.fetch_add(1u, std::memory_order_relaxed);
         return outgoing{nullptr, 0u, false};
     }
