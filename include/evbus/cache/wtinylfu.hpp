@@ -5,8 +5,10 @@
 /// @brief evbus::wtinylfu: Window TinyLFU, a small LRU window in front of a segmented LRU whose
 /// admission is decided by a frequency sketch.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <vector>
 
 #include "../config.hpp"
@@ -206,7 +208,15 @@ class wtinylfu_simulation {
 public:
     /// @brief A simulated cache of @p capacity entries whose window has the share @p window.
     wtinylfu_simulation(std::size_t capacity, double window, double protected_share)
-        : regions_{capacity, capacity, window, protected_share}, table_(table_size(capacity), empty) {}
+        : regions_{capacity, capacity, window, protected_share},
+          table_(table_size(capacity), empty), shift_{64u - bit_width(table_.size() - 1u)} {}
+
+    /// @brief Forgets every simulated entry.
+    void clear() noexcept {
+        regions_.clear();
+        std::fill(table_.begin(), table_.end(), empty);
+        used_ = 0u;
+    }
 
     /// @brief Replays one request for a key of hash @p hash; true on a simulated hit.
     bool request(std::size_t hash, const frequency_sketch &sketch, wtinylfu_random &random) noexcept {
@@ -247,8 +257,18 @@ private:
 
     [[nodiscard]] std::size_t mask() const noexcept { return table_.size() - 1u; }
 
+    [[nodiscard]] static unsigned bit_width(std::size_t x) noexcept {
+        unsigned bits = 0u;
+        for(; x != 0u; x >>= 1u) {
+            ++bits;
+        }
+        return bits;
+    }
+
     [[nodiscard]] std::size_t home(std::size_t hash) const noexcept {
-        return static_cast<std::size_t>((static_cast<std::uint64_t>(hash) * 0x9e3779b97f4a7c15u) >> 32u) & mask();
+        // The product's top bits: they depend on every bit of the hash (the middle ones do not on
+        // its high bits, and keys that differ only there would share one home).
+        return static_cast<std::size_t>((static_cast<std::uint64_t>(hash) * 0x9e3779b97f4a7c15u) >> shift_);
     }
 
     // Linear probing without tombstones: later entries of the run shift back into the hole.
@@ -270,6 +290,7 @@ private:
 
     wtinylfu_regions regions_;
     std::vector<std::uint32_t> table_;
+    unsigned shift_; // 64 less the bits of a table position
     std::size_t used_{0u};
 };
 
@@ -291,12 +312,14 @@ private:
 /// docs/cache.md: up to 0.019 more hits). clear() empties the regions and keeps the sketch: the
 /// history is about keys, not entries.
 ///
-/// With config::adaptive, simulations of the policy with windows of 1%, 20%, 50% and 80% replay
-/// the requests of a sample of the keys (all of them up to 1,024 entries; then a share that keeps
-/// each simulation at about 1,024 entries), and every so often the window takes the share of the
-/// simulation that hit most recently (Waldspurger et al., "Cache Modeling and Optimization using
-/// Miniature Simulations", ATC 2017). It costs memory for four small caches of hashes and, on the
-/// sampled requests only, four lookups.
+/// With config::adaptive, simulations of the policy with windows of 1%, 10%, 30%, 60% and 99.9%
+/// replay the requests of a sample of the keys (all of them up to 1,024 entries; then a share that
+/// keeps each simulation at about 1,024 entries), and every epoch the window takes the share of the
+/// simulation with the most hits, decayed by 7/8 each epoch, when it beats the current share's by
+/// more than three standard deviations (Waldspurger et al., "Cache Modeling and Optimization using
+/// Miniature Simulations", ATC 2017). The window starts at config::window. It costs memory for five
+/// small caches of hashes and, on the sampled requests only, five lookups. clear() also empties the
+/// simulations.
 struct wtinylfu {
     /// @brief Settings, passed after the capacity: `cache<K, V, wtinylfu>{capacity, config}`.
     using config = wtinylfu_config;
@@ -352,8 +375,15 @@ struct wtinylfu {
         /// moves to probation).
         [[nodiscard]] std::size_t victim() noexcept { return regions_.victim(sketch_, random_); }
 
-        /// @brief Empties the regions; the sketch keeps its counts.
-        void clear() noexcept { regions_.clear(); }
+        /// @brief Empties the regions and the simulations; the sketch keeps its counts.
+        void clear() noexcept {
+            regions_.clear();
+            for(detail::wtinylfu_simulation &simulation: simulations_) {
+                simulation.clear();
+            }
+            std::fill(std::begin(hits_), std::end(hits_), std::uint64_t{0});
+            requests_ = 0u;
+        }
 
         /// @brief The region of the entry in a slot.
         [[nodiscard]] region region_of(std::size_t slot) const noexcept { return regions_.region_of(slot); }
