@@ -83,7 +83,12 @@ TEST_CASE("durable: a server killed while a durable publish waits for its ack; a
     options.retry_wait = std::chrono::milliseconds{100};
     options.attempts = 100; // long enough for the restart: nothing is expected to fail
     auto s = out.send_durable<fill>("oms.fill", options);
-    auto r = in.receive_durable<fill>("oms.fill", "gateway");
+    // A message the server delivered just before the kill and never saw acknowledged comes again
+    // after ack_wait (30 s by default: longer than the waits below); one at a time keeps the order.
+    evbus::nats::durable_options receiving;
+    receiving.ack_wait = std::chrono::milliseconds{1000};
+    receiving.max_ack_pending = 1;
+    auto r = in.receive_durable<fill>("oms.fill", "gateway", receiving);
     std::vector<std::int64_t> got;
     auto h = gateway.subscribe<fill>([&](const fill &f) { got.push_back(f.order); });
     constexpr std::int64_t n = 60;
@@ -123,7 +128,12 @@ TEST_CASE("durable: a server killed while a durable publish waits for its ack; a
     server.kill();
     server.restart(); // the same port, the same JetStream directory
     publisher.join();
-    REQUIRE(dispatch_until(gateway, [&] { return got.size() >= static_cast<std::size_t>(n); }));
+    REQUIRE(wait_until(
+        [&] {
+            gateway.dispatch();
+            return got.size() >= static_cast<std::size_t>(n);
+        },
+        std::chrono::seconds{30}));
     const auto so = out.stats();
     INFO("waiting at the kill: event " << waiting << "; sent " << so.sent << " send_failed " << so.send_failed
                                        << " duplicates (stored before the kill) " << so.duplicates);
