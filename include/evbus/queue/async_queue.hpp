@@ -23,6 +23,7 @@
 #include "post_counter.hpp"
 #include "queue_item.hpp"
 #include "queue_stats.hpp"
+#include "thread_tokens.hpp"
 #include "wakeup.hpp"
 
 #include <exception>
@@ -156,9 +157,15 @@ public:
         return producer_token{queue_.make_token(), slot};
     }
 
-    /// Queues Event{arg}; false (and counted as rejected) when closed, full, or timed out.
+    /// Queues Event{arg}; false (and counted as rejected) when closed, full, or timed out. Without a
+    /// token, multi_thread posts go through the calling thread's own (made on its first post).
     template<typename Event, typename Arg>
     bool post(delivery_fn delivery, Arg &&arg, producer_token *token, clock::time_point deadline) {
+        if constexpr(Threading::concurrent) {
+            if(token == nullptr) {
+                token = thread_token();
+            }
+        }
         producer_slot *slot = token ? token->slot_ : nullptr;
         if(EVBUS_UNLIKELY(!counter_.reserve(deadline, slot))) {
             counter_.reject();
@@ -190,6 +197,11 @@ public:
     /// what fits and rejects (and counts) the rest; all are rejected once closed.
     template<typename Event, typename It>
     std::size_t post_bulk(delivery_fn delivery, It first, It last, producer_token *token) {
+        if constexpr(Threading::concurrent) {
+            if(token == nullptr) {
+                token = thread_token();
+            }
+        }
         std::size_t accepted = 0;
         batch chunk;
         while(first != last) {
@@ -341,7 +353,18 @@ public:
 
     [[nodiscard]] std::size_t capacity() const noexcept { return counter_.capacity(); }
 
+    /// Number of threads that posted without a token and have not exited (multi_thread; for tests).
+    [[nodiscard]] std::size_t thread_token_count() const {
+        static_assert(Threading::concurrent, "evbus: only multi_thread queues keep thread tokens");
+        return thread_tokens_.size();
+    }
+
 private:
+    /// The calling thread's token (multi_thread); null after the thread's tokens were given back.
+    EVBUS_ALWAYS_INLINE producer_token *thread_token() {
+        return thread_tokens_.local([this] { return make_token(); });
+    }
+
     /// Item for Event{arg}; if building it throws, takes back the post reserve() counted.
     template<typename Event, typename Arg>
     Item make(delivery_fn delivery, Arg &&arg, producer_slot *slot) {
@@ -393,6 +416,8 @@ private:
     queue_type queue_;
     counter_type counter_;
     wakeup_for<Threading> wakeup_;
+    // Last, so destroyed first: the tokens belong to queue_ and hold slots of counter_.
+    std::conditional_t<Threading::concurrent, thread_token_owner<producer_token>, no_thread_tokens> thread_tokens_;
 };
 
 } // namespace evbus::detail
