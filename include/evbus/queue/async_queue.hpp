@@ -225,26 +225,23 @@ public:
                 counter_.unreserve(slot, room);
                 EVBUS_RETHROW;
             }
-            bool queued = true;
+            std::size_t queued = 0;
             if(room != 0u) {
-                const auto moved = std::make_move_iterator(&chunk[0]);
-                queued = token ? queue_.enqueue_bulk(token->inner_, moved, room) : queue_.enqueue_bulk(moved, room);
+                queued = enqueue_chunk(chunk, room, token);
                 for(std::size_t i = 0; i < room; ++i) {
-                    if(queued) {
+                    if(i < queued) {
                         chunk[i].~Item(); // moved from: the queued copy owns the payload now
                     } else {              // the queue could not allocate
                         detail::destroy_item(chunk[i]);
                     }
                 }
-                if(!queued) {
-                    counter_.unreserve(slot, room);
+                if(queued < room) {
+                    counter_.unreserve(slot, room - queued);
                 }
             }
-            if(queued) {
-                accepted += room;
-            }
-            if(!queued || room < want) { // closed, full or out of memory: the rest is rejected
-                const auto rest = static_cast<std::uint64_t>(std::distance(first, last)) + (queued ? 0u : room);
+            accepted += queued;
+            if(queued < room || room < want) { // closed, full or out of memory: the rest is rejected
+                const auto rest = static_cast<std::uint64_t>(std::distance(first, last)) + (room - queued);
                 counter_.reject(rest);
                 break;
             }
@@ -373,6 +370,23 @@ private:
             counter_.unreserve(slot);
             EVBUS_RETHROW;
         }
+    }
+
+    /// Queues chunk[0, room) in order (moving from it); returns how many went in (fewer only when the
+    /// queue could not allocate). Through a token (multi_thread), one enqueue each: moodycamel's
+    /// explicit enqueue_bulk over a move iterator trips a false -Wstringop-overflow in GCC
+    /// (concurrentqueue issue #456), which a library cannot leave to its users' -Werror builds.
+    std::size_t enqueue_chunk(batch &chunk, std::size_t room, [[maybe_unused]] producer_token *token) {
+        if constexpr(Threading::concurrent) {
+            if(token != nullptr) {
+                std::size_t done = 0;
+                while(done < room && queue_.enqueue(token->inner_, std::move(chunk[done]))) {
+                    ++done;
+                }
+                return done;
+            }
+        }
+        return queue_.enqueue_bulk(std::make_move_iterator(&chunk[0]), room) ? room : 0u;
     }
 
     /// Hands one batch, a cursor made from source, to one batch_factory() object, keeping the first
