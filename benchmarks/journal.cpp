@@ -3,7 +3,7 @@
 // Arguments: the first is what pairs a benchmark with its floor (1 handler; 32-byte events); the
 // second, for the journal's own, is a bit set: 1, a writer thread (else appends write on the
 // publishing thread); 2, a counter for the timestamps instead of system_clock::now() (what the clock
-// read costs). benchmarks/journal_report.py turns the JSON into the ratios of docs/benchmarks.md.
+// read costs); 4, an st_journal_writer (appends from one thread, no lock) instead of a journal_writer. benchmarks/journal_report.py turns the JSON into the ratios of docs/benchmarks.md.
 // - record/1: publish of a 32-byte event to one handler on an evbus::bus, recorded by a
 //   journal_writer (the file in EVBUS_BENCH_DIR, /tmp by default). Floor: the same publish, then a
 //   memcpy of the event and a 24-byte header into a 256 KiB buffer (never written anywhere).
@@ -105,13 +105,14 @@ evbus::journal_config bench_config(const benchmark::State &state) {
     return config;
 }
 
-void journal_record(benchmark::State &state) {
+template<typename Writer>
+void record_with(benchmark::State &state) {
     const std::string path = bench_path("record");
     {
         evbus::bus bus;
         auto s = bus.subscribe<quote>(&on_quote);
-        evbus::journal_writer jw{path, bench_config(state)};
-        auto r = jw.record<quote>(bus);
+        Writer jw{path, bench_config(state)};
+        auto r = jw.template record<quote>(bus);
         quote q{1, 100.0, 100.5, 10};
         for(auto _: state) {
             bus.publish(q);
@@ -126,7 +127,15 @@ void journal_record(benchmark::State &state) {
     benchmark::DoNotOptimize(sink);
     state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(journal_record)->Args({1, 0})->Args({1, 1})->Args({1, 3});
+
+void journal_record(benchmark::State &state) {
+    if((state.range(1) & 4) != 0) {
+        record_with<evbus::st_journal_writer>(state);
+    } else {
+        record_with<evbus::journal_writer>(state);
+    }
+}
+BENCHMARK(journal_record)->Args({1, 0})->Args({1, 1})->Args({1, 3})->Args({1, 4})->Args({1, 6})->Args({1, 7});
 
 void floor_write(benchmark::State &state) {
     const std::string path = bench_path("raw");
@@ -174,12 +183,13 @@ void floor_write(benchmark::State &state) {
 }
 BENCHMARK(floor_write)->Arg(32);
 
-void journal_write(benchmark::State &state) {
+template<typename Writer>
+void write_with(benchmark::State &state) {
     const std::string path = bench_path("write");
     {
         evbus::st_bus bus;
-        evbus::journal_writer jw{path, bench_config(state)};
-        auto r = jw.record<quote>(bus);
+        Writer jw{path, bench_config(state)};
+        auto r = jw.template record<quote>(bus);
         quote q{1, 100.0, 100.5, 10};
         for(auto _: state) {
             bus.publish(q);
@@ -194,7 +204,15 @@ void journal_write(benchmark::State &state) {
     state.SetItemsProcessed(state.iterations());
     state.SetBytesProcessed(state.iterations() * 64);
 }
-BENCHMARK(journal_write)->Args({32, 0})->Args({32, 1})->Args({32, 2})->Args({32, 3});
+
+void journal_write(benchmark::State &state) {
+    if((state.range(1) & 4) != 0) {
+        write_with<evbus::st_journal_writer>(state);
+    } else {
+        write_with<evbus::journal_writer>(state);
+    }
+}
+BENCHMARK(journal_write)->Args({32, 0})->Args({32, 1})->Args({32, 2})->Args({32, 3})->Args({32, 4})->Args({32, 5});
 
 /// A journal of 1M quotes, written once per process.
 const std::string &replay_file() {

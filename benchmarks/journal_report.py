@@ -8,8 +8,15 @@ each process. Needs --benchmark_repetitions=N (median aggregates).
 import json
 import sys
 
-MODES = {"0": "on the publishing thread", "1": "writer thread", "2": "counter timestamps",
-         "3": "writer thread, counter timestamps"}
+FLAGS = ((1, "writer thread"), (2, "counter timestamps"))
+
+
+def mode(name):
+    """What a journal benchmark's last argument says: writer type, writer thread, timestamps."""
+    bits = int(name.rsplit("/", 1)[1])
+    writer = "st_journal_writer" if bits & 4 else "journal_writer"
+    parts = [text for bit, text in FLAGS if bits & bit] or ["on the publishing thread"]
+    return f"{writer}, {', '.join(parts)}"
 
 
 def medians(path):
@@ -37,10 +44,9 @@ def main():
     print(f"| floor: publish + memcpy of event and 24-byte header | {' / '.join(f'{f:.1f}' for f in floors)} | |")
     for n in names:
         if n.startswith("journal_record/1/"):
-            mode = MODES[n.rsplit("/", 1)[1]]
             t = [ns(r[n]) for r in runs]
             ratios = ", ".join(f"{x / f:.2f}x" for x, f in zip(t, floors))
-            print(f"| journal_writer, {mode} | {' / '.join(f'{x:.1f}' for x in t)} | {ratios} |")
+            print(f"| {mode(n)} | {' / '.join(f'{x:.1f}' for x in t)} | {ratios} |")
 
     print()
     print("| (b) sustained writing, 32-byte events (64-byte frames) | GB/s | M events/s | throughput ratio to raw write(2) (target >= 0.5x) |")
@@ -52,10 +58,9 @@ def main():
           f"{' / '.join(f'{mev(b):.1f}' for b in fw)} | |")
     for n in names:
         if n.startswith("journal_write/32/"):
-            mode = MODES[n.rsplit("/", 1)[1]]
             bs = [r[n] for r in runs]
             ratios = ", ".join(f"{gbs(b) / gbs(f):.2f}x" for b, f in zip(bs, fw))
-            print(f"| journal_writer, {mode} | {' / '.join(f'{gbs(b):.2f}' for b in bs)} | "
+            print(f"| {mode(n)} | {' / '.join(f'{gbs(b):.2f}' for b in bs)} | "
                   f"{' / '.join(f'{mev(b):.1f}' for b in bs)} | {ratios} |")
 
     print()

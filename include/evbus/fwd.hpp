@@ -40,6 +40,13 @@ class timer;
 struct timer_stats;
 template<typename Tag>
 struct manual_clock;
+struct journal_config;
+struct journal_writer_stats;
+template<typename Threading>
+class basic_journal_writer;
+using journal_writer = basic_journal_writer<multi_thread>;
+using st_journal_writer = basic_journal_writer<single_thread>;
+class journal_reader;
 
 } // namespace evbus
 

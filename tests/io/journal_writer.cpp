@@ -65,6 +65,72 @@ TEST_CASE("journal_writer records what the bus delivers, by publish and by dispa
     REQUIRE(jr.replay(replayed) == 0u); // the end: nothing more
 }
 
+namespace {
+std::int64_t fake_now = 0;
+std::int64_t counted_now() noexcept { return fake_now += 1000; }
+
+/// Records the same deliveries (three types, one through a codec) with a Writer; small buffers, so
+/// that the file is written (or handed to the writer thread) many times.
+template<typename Writer>
+void record_the_same(const std::string &path, bool writer_thread) {
+    fake_now = 0;
+    evbus::journal_config config;
+    config.buffer_size = 256;
+    config.writer_thread = writer_thread;
+    config.timestamp = &counted_now;
+    evbus::bus bus;
+    Writer jw{path, config};
+    auto r1 = jw.template record<tick>(bus);
+    auto r2 = jw.template record<fill>(bus);
+    auto r3 = jw.template record<note>(bus);
+    for(int i = 0; i < 300; ++i) {
+        tick t{}; // value-initialized: its padding is zero, so the bytes are the same in every run
+        t.id = i;
+        t.px = 0.5 * i;
+        bus.publish(t);
+        REQUIRE(bus.post(fill{static_cast<std::uint64_t>(i), -i, 1.5f}));
+        if(i % 7 == 0) {
+            bus.publish(note{std::string(static_cast<std::size_t>(i), 'n'), i});
+        }
+        if(i % 50 == 49) {
+            REQUIRE(bus.dispatch() == 50u);
+            REQUIRE(jw.try_flush());
+        }
+    }
+    REQUIRE(jw.stats().records == 300u + 300u + 43u);
+}
+} // namespace
+
+TEST_CASE("st_journal_writer and journal_writer write the same bytes, with a writer thread or without",
+          "[io][journal_writer]") {
+    temp_file mt{"writer_same_mt"};
+    temp_file mt_thread{"writer_same_mt_thread"};
+    temp_file st{"writer_same_st"};
+    temp_file st_thread{"writer_same_st_thread"};
+    record_the_same<evbus::journal_writer>(mt.path(), false);
+    record_the_same<evbus::journal_writer>(mt_thread.path(), true);
+    record_the_same<evbus::st_journal_writer>(st.path(), false);
+    record_the_same<evbus::st_journal_writer>(st_thread.path(), true);
+    const std::vector<std::byte> expected = journal_test::read_all(mt.path());
+    REQUIRE(expected.size() > 32u + 643u * 48u);
+    REQUIRE(journal_test::read_all(mt_thread.path()) == expected);
+    REQUIRE(journal_test::read_all(st.path()) == expected);
+    REQUIRE(journal_test::read_all(st_thread.path()) == expected);
+    evbus::journal_reader jr{st_thread.path()};
+    evbus::st_bus bus;
+    std::int64_t last = 0;
+    std::uint64_t sequence = 0;
+    bool ordered = true;
+    for(evbus::journal_record record; jr.next(record);) {
+        ordered = ordered && record.sequence == sequence + 1u && record.timestamp > last;
+        sequence = record.sequence;
+        last = record.timestamp;
+    }
+    REQUIRE(ordered);
+    REQUIRE(sequence == 643u);
+    REQUIRE(jr.stats().corrupt_bytes == 0u);
+}
+
 TEST_CASE("journal_writer buffers appends and writes them in large writes, at flush and at destruction",
           "[io][journal_writer]") {
     temp_file file{"writer_buffer"};
@@ -179,6 +245,7 @@ TEST_CASE("a device that is full fails the header write with an io_error", "[io]
 
 namespace {
 // Runs in a child process under a 8 KiB file size limit; returns 0 when every check holds.
+template<typename Writer>
 int record_past_the_size_limit(const char *path, bool writer_thread) {
     std::signal(SIGXFSZ, SIG_IGN); // write(2) then fails with EFBIG instead of killing the process
     rlimit limit{8192, 8192};
@@ -189,8 +256,8 @@ int record_past_the_size_limit(const char *path, bool writer_thread) {
     evbus::journal_config config;
     config.buffer_size = 1024;
     config.writer_thread = writer_thread;
-    evbus::journal_writer jw{path, config};
-    auto r = jw.record<tick>(bus);
+    Writer jw{path, config};
+    auto r = jw.template record<tick>(bus);
     int delivered = 0;
     auto h = bus.subscribe<tick>([&delivered](const tick &) { ++delivered; });
     for(int i = 0; i < 1000; ++i) {
@@ -232,12 +299,14 @@ int record_past_the_size_limit(const char *path, bool writer_thread) {
 TEST_CASE("a failed write (file size limit) is counted and reported, and the bus keeps delivering",
           "[io][journal_writer]") {
     const bool writer_thread = GENERATE(false, true);
-    CAPTURE(writer_thread);
+    const bool single = GENERATE(false, true); // st_journal_writer
+    CAPTURE(writer_thread, single);
     temp_file file{"writer_fsize"};
     const pid_t child = ::fork();
     REQUIRE(child >= 0);
     if(child == 0) {
-        ::_exit(record_past_the_size_limit(file.c_str(), writer_thread));
+        ::_exit(single ? record_past_the_size_limit<evbus::st_journal_writer>(file.c_str(), writer_thread)
+                       : record_past_the_size_limit<evbus::journal_writer>(file.c_str(), writer_thread));
     }
     int status = 0;
     REQUIRE(::waitpid(child, &status, 0) == child);

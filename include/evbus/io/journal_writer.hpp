@@ -4,6 +4,7 @@
 /// @file
 /// @brief evbus::journal_writer: records the events a bus delivers into a crash-safe journal file.
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <climits>
@@ -16,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -27,6 +29,7 @@
 #include "../core/diagnostics.hpp"
 #include "../core/channel.hpp"
 #include "../core/subscription.hpp"
+#include "../core/threading.hpp"
 #include "codec.hpp"
 #include "event_traits.hpp"
 #include "journal_format.hpp"
@@ -40,12 +43,14 @@ struct journal_config {
     /// @brief flush() (and the destructor) also call fsync(2): what was flushed survives a power loss.
     bool fsync = false;
     /// @brief Where record timestamps come from: nanoseconds since the Unix epoch (null, the default:
-    /// std::chrono::system_clock). Called under the writer's lock, once per record: a simulated clock
+    /// std::chrono::system_clock). Called once per record, inside the append (under the append lock of a
+    /// journal_writer), so timestamps follow the file's order when the clock does: a simulated clock
     /// makes a recorded backtest reproducible, and tests give records the times they need.
     std::int64_t (*timestamp)() noexcept = nullptr;
     /// @brief Writes on a thread of the writer's own: a full buffer is handed to it and appends go on
-    /// into a second buffer meanwhile, and the CRC-32C of each frame is computed there too. An append
-    /// then waits only when the thread is still writing the previous buffer (the disk is behind).
+    /// into a second buffer meanwhile; the thread checksums (CRC-32C) and writes it. An append then
+    /// waits only when the thread is still writing the previous buffer (the disk is behind). Without
+    /// it, the append that fills the buffer checksums and writes it.
     bool writer_thread = false;
 };
 
@@ -62,12 +67,78 @@ namespace detail::journal {
 /// The longest frame a journal holds (its length field has 32 bits; padded, it still fits).
 inline constexpr std::size_t max_frame_length = 0xFFFFFFF8u;
 
-/// What a journal_writer shares with its recording handlers, which may outlive it.
+/// Fills in the CRC-32C of every frame in buffer (whole frames, as append() sealed them): done just
+/// before the buffer is written, so that appending never checksums.
+inline void checksum_frames(byte_buffer &buffer) noexcept {
+    for(std::size_t at = 0u; buffer.size() - at >= frame_header_size;) {
+        std::byte *frame = buffer.data() + at;
+        const std::size_t length = padded(load<std::uint32_t>(frame + at_length));
+        if(length < frame_header_size || length > buffer.size() - at) {
+            break; // cannot happen (every frame is whole when sealed); never loop or walk past the buffer
+        }
+        store(frame + at_crc, frame_crc(frame, length));
+        at += length;
+    }
+}
+
+inline constexpr const char *concurrent_appends =
+    "evbus::st_journal_writer: two threads appended at the same time (one thread at a time; "
+    "evbus::journal_writer records from any thread)";
+
+/// EVBUS_DEBUG_CHECKS with single_thread: an append that starts while another is under way on
+/// another thread is the misuse named by concurrent_appends (an append never re-enters itself).
+template<typename Threading>
+class append_check {
+public:
+    struct guard {};
+    [[nodiscard]] guard enter() noexcept { return {}; }
+};
+
+#if EVBUS_DEBUG_CHECKS
+template<>
+class append_check<single_thread> {
+public:
+    class guard {
+    public:
+        explicit guard(std::atomic<bool> &busy) noexcept: busy_{busy} {
+            const bool was_busy = busy.exchange(true, std::memory_order_acq_rel);
+            EVBUS_ASSERT(!was_busy, concurrent_appends);
+            (void)was_busy;
+        }
+        guard(const guard &) = delete;
+        guard &operator=(const guard &) = delete;
+        ~guard() { busy_.store(false, std::memory_order_release); }
+
+    private:
+        std::atomic<bool> &busy_;
+    };
+    [[nodiscard]] guard enter() noexcept { return guard{busy_}; }
+
+private:
+    std::atomic<bool> busy_{false};
+};
+#endif
+
+/// What a journal writer shares with its recording handlers, which may outlive it.
+///
+/// Two sides, two locks. The append side (the buffer being filled, the sequence, the type table)
+/// is guarded by Threading's mutex: std::mutex with multi_thread, nothing with single_thread, whose
+/// appends come from one thread at a time. The file side (the file, its offset, the buffer handed
+/// to the writer thread, the write counters) is guarded by mutex_, always a real one: the writer
+/// thread takes it. An append takes only the first; a full buffer, flush() and close() take both,
+/// in that order, and the writer thread only the second.
+template<typename Threading>
 class writer_state {
+    static_assert(std::is_same_v<Threading, multi_thread> || std::is_same_v<Threading, single_thread>,
+                  "evbus::basic_journal_writer<Threading>: Threading is evbus::multi_thread (appends from any "
+                  "thread) or evbus::single_thread (appends from one thread at a time)");
+    using append_mutex = typename Threading::mutex;
+
 public:
     writer_state(int fd, const journal_config &config)
-        : fd_{fd}, threshold_{config.buffer_size == 0u ? 1u : config.buffer_size}, fsync_{config.fsync},
-          timestamp_{config.timestamp ? config.timestamp : &system_now}, buffer_{threshold_ + threshold_ / 2u + 256u} {}
+        : threshold_{config.buffer_size == 0u ? 1u : config.buffer_size}, fsync_{config.fsync},
+          timestamp_{config.timestamp ? config.timestamp : &system_now}, buffer_{threshold_ + threshold_ / 2u + 256u},
+          fd_{fd} {}
 
     writer_state(const writer_state &) = delete;
     writer_state &operator=(const writer_state &) = delete;
@@ -85,17 +156,19 @@ public:
         std::byte header[file_header_size];
         make_file_header(header, timestamp_());
         std::lock_guard<std::mutex> lock{mutex_};
-        buffer_.append(header, sizeof header);
-        if(!write_out()) {
-            raise_io("evbus::journal_writer: cannot write the file header: ", failed_errno_);
+        const int error_number = write_fully(header, sizeof header, 0u);
+        if(error_number != 0) {
+            raise_io("evbus::journal_writer: cannot write the file header: ", error_number);
         }
+        offset_ = sizeof header;
+        bytes_ = sizeof header;
     }
 
     /// The file id of Event in this journal (1, 2, ...), assigned on its first record<Event>().
     template<typename Event>
     std::uint32_t id_of() {
         const known_type &known = register_type<Event>();
-        std::lock_guard<std::mutex> lock{mutex_};
+        std::lock_guard<append_mutex> lock{append_mutex_};
         for(std::size_t i = 0; i < types_.size(); ++i) {
             if(types_[i].known == &known) {
                 return static_cast<std::uint32_t>(i + 1u);
@@ -106,15 +179,16 @@ public:
         return static_cast<std::uint32_t>(types_.size());
     }
 
-    /// Appends one record of Event (file id `id`); writes the buffer out when it is full. Never
-    /// raises for a failed write: that is counted, and flush() reports it. A record longer than a frame
-    /// holds (4 GiB) is dropped and counted in stats().dropped. An exception from the codec or a failed
-    /// allocation leaves the buffer as it was (no partial frame).
+    /// Appends one record of Event (file id `id`); writes the buffer out (or hands it to the writer
+    /// thread) when it is full. Never raises for a failed write: that is counted, and flush() reports
+    /// it. A record longer than a frame holds (4 GiB) is dropped and counted in stats().dropped. An
+    /// exception from the codec or a failed allocation leaves the buffer as it was (no partial frame).
     template<typename Event>
     void append(std::uint32_t id, const Event &event) {
-        std::unique_lock<std::mutex> lock{mutex_};
-        if(EVBUS_UNLIKELY(fd_ < 0 || stop_)) {
-            ++stats_.dropped; // the writer is gone (or closing); its handlers outlived it
+        std::lock_guard<append_mutex> lock{append_mutex_};
+        [[maybe_unused]] const auto one_at_a_time = check_.enter();
+        if(EVBUS_UNLIKELY(closed_)) {
+            ++dropped_; // the writer is gone (or closing); its handlers outlived it
             return;
         }
         const std::int64_t timestamp = timestamp_();
@@ -122,43 +196,58 @@ public:
         if(EVBUS_UNLIKELY(!slot.announced)) {
             announce(id, slot, timestamp);
         }
-        const std::size_t begin = buffer_.size();
-        buffer_.extend(frame_header_size);
-        EVBUS_TRY {
-            byte_sink sink{buffer_};
-            codec<Event>::encode(event, sink);
-        }
-        EVBUS_CATCH {
-            buffer_.truncate(begin);
-            EVBUS_RETHROW;
-        }
-        if(EVBUS_UNLIKELY(buffer_.size() - begin > max_frame_length)) {
-            buffer_.truncate(begin); // a frame's length field has 32 bits: the record is dropped, and counted
-            ++stats_.dropped;
-            return;
-        }
-        seal(begin, id, next_sequence_++, timestamp);
-        ++stats_.records;
-        ++buffered_records_;
-        if(buffer_.size() >= threshold_) {
-            if(threaded_) {
-                hand_over(lock, true);
-            } else {
-                write_out();
+        if constexpr(is_bytes_codec_v<Event>) {
+            // The frame's size is known: one extend, then the header and the bytes.
+            constexpr std::size_t length = frame_header_size + sizeof(Event);
+            static_assert(length <= max_frame_length, "evbus::journal_writer: an event larger than a frame holds");
+            std::byte *frame = buffer_.extend(padded(length));
+            store(frame + at_length, static_cast<std::uint32_t>(length));
+            store(frame + at_type, id);
+            store(frame + at_reserved, std::uint32_t{0});
+            store(frame + at_sequence, next_sequence_);
+            store(frame + at_timestamp, timestamp);
+            std::memcpy(frame + frame_header_size, &event, sizeof(Event));
+            if constexpr(padded(length) != length) {
+                std::memset(frame + length, 0, padded(length) - length);
             }
+        } else {
+            const std::size_t begin = buffer_.size();
+            buffer_.extend(frame_header_size);
+            EVBUS_TRY {
+                byte_sink sink{buffer_};
+                codec<Event>::encode(event, sink);
+            }
+            EVBUS_CATCH {
+                buffer_.truncate(begin);
+                EVBUS_RETHROW;
+            }
+            if(EVBUS_UNLIKELY(buffer_.size() - begin > max_frame_length)) {
+                buffer_.truncate(begin); // a frame's length field has 32 bits: the record is dropped, and counted
+                ++dropped_;
+                return;
+            }
+            seal(begin, id, next_sequence_, timestamp);
+        }
+        ++next_sequence_;
+        ++records_;
+        ++buffered_records_;
+        if(EVBUS_UNLIKELY(buffer_.size() >= threshold_)) {
+            buffer_full();
         }
     }
 
     /// Writes what is buffered; fsyncs when configured; false (once) if a write failed since the last flush.
     bool try_flush() noexcept {
+        std::lock_guard<append_mutex> appending{append_mutex_};
         std::unique_lock<std::mutex> lock{mutex_};
-        if(fd_ >= 0 && !stop_) {
+        if(fd_ >= 0 && !closed_) {
             if(threaded_) {
-                if(buffer_.size() != 0u) {
-                    hand_over(lock);
-                }
+                hand_over(lock);
                 const std::uint64_t target = handed_;
                 done_.wait(lock, [&] { return written_ >= target; });
+                if(lost_) {
+                    discard_lost(); // the next appends announce their types again
+                }
             } else {
                 write_out();
             }
@@ -182,16 +271,18 @@ public:
     }
 
     [[nodiscard]] journal_writer_stats stats() const {
+        std::lock_guard<append_mutex> appending{append_mutex_};
         std::lock_guard<std::mutex> lock{mutex_};
-        return stats_;
+        return journal_writer_stats{records_, bytes_, write_errors_, dropped_ + dropped_by_writes_};
     }
 
     /// Writes what is buffered (fsync when configured) and closes the file; later appends are dropped.
     void close() noexcept {
+        std::lock_guard<append_mutex> appending{append_mutex_};
         if(thread_.joinable()) { // hand over what is buffered, let the thread write it and stop
             {
                 std::unique_lock<std::mutex> lock{mutex_};
-                if(buffer_.size() != 0u && fd_ >= 0) {
+                if(fd_ >= 0) {
                     hand_over(lock);
                 }
                 stop_ = true;
@@ -199,9 +290,10 @@ public:
             work_.notify_all();
             thread_.join();
         }
+        closed_ = true;
         std::lock_guard<std::mutex> lock{mutex_};
         if(fd_ >= 0) {
-            write_out();
+            write_out(); // without a writer thread; with one, the buffer is empty by now
             if(fsync_) {
                 (void)::fsync(fd_);
             }
@@ -238,11 +330,11 @@ private:
         buffer_.truncate(begin + length); // seal() pads it again
         seal(begin, type_entry_type, 0u, timestamp);
         slot.announced = true;
+        std::lock_guard<std::mutex> lock{mutex_};
         slot.announced_at = offset_ + (in_flight_ ? spare_.size() : 0u) + begin; // where it lands in the file
     }
 
-    /// Fills in the frame header of the frame that starts at begin, pads it, and checksums it (with a
-    /// writer thread, that thread checksums it before writing).
+    /// Fills in the frame header of the frame that starts at begin, but for its CRC, and pads it.
     void seal(std::size_t begin, std::uint32_t type, std::uint64_t sequence, std::int64_t timestamp) {
         const std::size_t length = buffer_.size() - begin;
         const std::size_t padding = padded(length) - length;
@@ -255,18 +347,27 @@ private:
         store(frame + at_reserved, std::uint32_t{0});
         store(frame + at_sequence, sequence);
         store(frame + at_timestamp, timestamp);
-        if(!threaded_) { // the writer thread checksums the frames it writes
-            store(frame + at_crc, frame_crc(frame, length + padding));
+    }
+
+    /// The append that filled the buffer writes it out, or hands it to the writer thread.
+    EVBUS_COLD void buffer_full() noexcept {
+        std::unique_lock<std::mutex> lock{mutex_};
+        if(threaded_) {
+            hand_over(lock);
+        } else {
+            write_out();
         }
     }
 
-    /// Gives the full buffer to the writer thread (waiting while it still writes the previous one) and
-    /// goes on with the empty spare.
-    /// With only_if_full (the append path), nothing is handed over if, after the wait, the buffer is no
-    /// longer full: another appender handed it over meanwhile, and this one's record is in the new buffer.
-    void hand_over(std::unique_lock<std::mutex> &lock, bool only_if_full = false) noexcept {
+    /// Gives the buffer to the writer thread (waiting while it still writes the previous one) and
+    /// goes on with the empty spare. After a failed write, drops it instead (discard_lost).
+    void hand_over(std::unique_lock<std::mutex> &lock) noexcept {
         done_.wait(lock, [this] { return !in_flight_; });
-        if(only_if_full && buffer_.size() < threshold_) {
+        if(lost_) {
+            discard_lost();
+            return;
+        }
+        if(buffer_.size() == 0u) {
             return;
         }
         std::swap(buffer_, spare_);
@@ -275,6 +376,17 @@ private:
         in_flight_ = true;
         ++handed_;
         work_.notify_one();
+    }
+
+    /// After the writer thread failed a write: what was appended since is dropped too (counted),
+    /// since the type entries it relies on may have been in the lost bytes, and the types announced
+    /// in those bytes are announced again with their next record.
+    void discard_lost() noexcept {
+        lost_ = false;
+        dropped_by_writes_ += buffered_records_;
+        buffered_records_ = 0u;
+        buffer_.clear();
+        unannounce_lost();
     }
 
     /// The writer thread: checksums and writes each buffer handed over, outside the lock.
@@ -287,29 +399,19 @@ private:
             }
             const std::uint64_t at = offset_; // only this thread moves offset_ while it runs
             lock.unlock();
-            for(std::size_t frame = 0u; spare_.size() - frame >= frame_header_size;) {
-                std::byte *f = spare_.data() + frame;
-                const std::size_t length = padded(load<std::uint32_t>(f + at_length));
-                if(length < frame_header_size || length > spare_.size() - frame) {
-                    break; // cannot happen (every frame is whole when sealed); never loop or walk past the buffer
-                }
-                store(f + at_crc, frame_crc(f, length));
-                frame += length;
-            }
+            checksum_frames(spare_);
             const int error_number = write_fully(spare_.data(), spare_.size(), at);
             lock.lock();
             if(error_number == 0) {
                 offset_ += spare_.size();
-                stats_.bytes += spare_.size();
+                bytes_ += spare_.size();
             } else {
-                // The file is cut back to its last whole write; what was appended meanwhile is dropped
-                // too, since the type entries it relies on may have been in the lost bytes.
+                // The file is cut back to its last whole write; the next hand-over drops what was
+                // appended meanwhile (discard_lost).
                 fail(error_number);
                 (void)::ftruncate(fd_, static_cast<off_t>(offset_));
-                stats_.dropped += spare_records_ + buffered_records_;
-                buffered_records_ = 0u;
-                buffer_.clear();
-                unannounce_lost();
+                dropped_by_writes_ += spare_records_;
+                lost_ = true;
             }
             spare_records_ = 0u;
             spare_.clear();
@@ -344,50 +446,63 @@ private:
         }
     }
 
-    /// Writes the buffer at the end of the file. On failure the file is cut back to its last whole
-    /// write (so it stays a valid journal), the buffered records are counted as dropped, and the
-    /// types announced in the lost bytes are announced again with their next record.
+    /// Checksums the buffer and writes it at the end of the file (no writer thread). On failure the
+    /// file is cut back to its last whole write (so it stays a valid journal), the buffered records
+    /// are counted as dropped, and the types announced in the lost bytes are announced again.
     bool write_out() noexcept {
+        if(buffer_.size() == 0u) {
+            return true;
+        }
+        checksum_frames(buffer_);
         const int error_number = write_fully(buffer_.data(), buffer_.size(), offset_);
         if(error_number != 0) {
             fail(error_number);
             (void)::ftruncate(fd_, static_cast<off_t>(offset_));
-            stats_.dropped += buffered_records_;
+            dropped_by_writes_ += buffered_records_;
             unannounce_lost();
-            buffered_records_ = 0u;
-            buffer_.clear();
-            return false;
+        } else {
+            offset_ += buffer_.size();
+            bytes_ += buffer_.size();
         }
-        offset_ += buffer_.size();
-        stats_.bytes += buffer_.size();
         buffered_records_ = 0u;
         buffer_.clear();
-        return true;
+        return error_number == 0;
     }
 
     void fail(int error_number) noexcept {
-        ++stats_.write_errors;
+        ++write_errors_;
         failed_errno_ = error_number;
         unreported_ = true;
     }
 
-    mutable std::mutex mutex_;
-    int fd_;
-    std::size_t threshold_;
-    bool fsync_;
-    std::int64_t (*timestamp_)() noexcept;
+    // Set at construction, read-only after.
+    const std::size_t threshold_;
+    const bool fsync_;
+    std::int64_t (*const timestamp_)() noexcept;
+    bool threaded_{false}; // set before the writer thread starts
+    // The append side, guarded by append_mutex_ (touched by close() and the file side's functions
+    // only with both locks held).
+    mutable append_mutex append_mutex_;
+    append_check<Threading> check_;
     byte_buffer buffer_;
-    std::uint64_t offset_{0u}; // the file's size: the end of its last whole write
     std::uint64_t next_sequence_{1u};
     std::uint64_t buffered_records_{0u};
-    journal_writer_stats stats_{};
+    std::uint64_t records_{0u};
+    std::uint64_t dropped_{0u}; // appended after close, or too long for a frame
+    bool closed_{false};
+    std::vector<type_slot> types_;
+    // The file side, guarded by mutex_.
+    mutable std::mutex mutex_;
+    int fd_;
+    std::uint64_t offset_{0u}; // the file's size: the end of its last whole write
+    std::uint64_t bytes_{0u};
+    std::uint64_t write_errors_{0u};
+    std::uint64_t dropped_by_writes_{0u};
     int failed_errno_{0};
     bool unreported_{false};
-    std::vector<type_slot> types_;
-    // The writer thread (journal_config::writer_thread); all but thread_ guarded by mutex_.
-    bool threaded_{false};
     bool stop_{false};
     bool in_flight_{false};           // spare_ holds a buffer the thread is writing
+    bool lost_{false};                // the thread failed a write since the last hand-over
     byte_buffer spare_;               // the buffer being written (in_flight_), else the next one to fill
     std::uint64_t spare_records_{0u}; // records in spare_
     std::uint64_t handed_{0u};        // buffers handed over
@@ -400,38 +515,42 @@ private:
 } // namespace detail::journal
 
 /// @brief Records the events a bus delivers into a journal file: `jw.record<tick>(bus)`.
-/// @details Appending copies the event into a buffer (under a mutex, on the delivering thread); the
-/// buffer goes to the file in one write(2) when it holds journal_config::buffer_size bytes, at
-/// flush(), and at destruction. Timestamps are std::chrono::system_clock nanoseconds since the Unix
-/// epoch; sequence numbers start at 1 and follow the order of appends. See docs/journal.md.
-class journal_writer {
+/// @details Appending copies the event into a buffer on the delivering thread; the buffer goes to
+/// the file in one write(2) when it holds journal_config::buffer_size bytes, at flush(), and at
+/// destruction, each frame checksummed just before. Threading is multi_thread (journal_writer:
+/// appends from any thread, under a mutex) or single_thread (st_journal_writer: appends from one
+/// thread at a time, no lock). Timestamps are std::chrono::system_clock nanoseconds since the Unix
+/// epoch unless journal_config::timestamp says otherwise; sequence numbers start at 1 and follow the
+/// order of appends. See docs/journal.md.
+template<typename Threading>
+class basic_journal_writer {
 public:
     /// @brief Creates the journal at path (replacing a file there) and writes its header; a file that
     /// cannot be created or written is errc::io_error with the OS's reason.
-    explicit journal_writer(const char *path, const journal_config &config = {}) {
+    explicit basic_journal_writer(const char *path, const journal_config &config = {}) {
         const int fd = ::open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if(fd < 0) {
             const int error_number = errno;
             detail::journal::raise_io(std::string{"evbus::journal_writer: cannot create '"} + path + "': ",
                                       error_number);
         }
-        state_ = std::make_shared<detail::journal::writer_state>(fd, config);
+        state_ = std::make_shared<detail::journal::writer_state<Threading>>(fd, config);
         state_->write_header();
         if(config.writer_thread) {
             state_->start_thread();
         }
     }
 
-    /// @brief journal_writer(path.c_str(), config).
-    explicit journal_writer(const std::string &path, const journal_config &config = {})
-        : journal_writer{path.c_str(), config} {}
+    /// @brief basic_journal_writer(path.c_str(), config).
+    explicit basic_journal_writer(const std::string &path, const journal_config &config = {})
+        : basic_journal_writer{path.c_str(), config} {}
 
-    journal_writer(const journal_writer &) = delete;
-    journal_writer &operator=(const journal_writer &) = delete;
+    basic_journal_writer(const basic_journal_writer &) = delete;
+    basic_journal_writer &operator=(const basic_journal_writer &) = delete;
 
     /// @brief Writes what is buffered and closes the file (errors are counted, not raised). Recording
     /// handles that outlive the writer stay safe: what they deliver afterwards is dropped.
-    ~journal_writer() { state_->close(); }
+    ~basic_journal_writer() { state_->close(); }
 
     /// @brief Appends each Event that bus delivers (publish or dispatch), in delivery order, until the
     /// returned handle is reset. The recording handler runs before the bus's other handlers.
@@ -443,8 +562,8 @@ public:
     }
 
     /// @brief record() for a channel: each Event it delivers is appended (`jw.record(ch)` names no type).
-    template<typename Event, typename Threading>
-    [[nodiscard]] subscription record(channel<Event, Threading> &events) {
+    template<typename Event, typename ChannelThreading>
+    [[nodiscard]] subscription record(channel<Event, ChannelThreading> &events) {
         return events.subscribe(recorder<Event>(), INT_MAX);
     }
 
@@ -467,12 +586,19 @@ private:
                                                  "with a stable `name` and a `version`");
         static_assert(detail::assert_codable<Event>());
         (void)detail::journal::static_registration<Event>::done;
-        const std::uint32_t id = state_->id_of<Event>();
+        const std::uint32_t id = state_->template id_of<Event>();
         return [state = state_, id](const Event &event) { state->template append<Event>(id, event); };
     }
 
-    std::shared_ptr<detail::journal::writer_state> state_;
+    std::shared_ptr<detail::journal::writer_state<Threading>> state_;
 };
+
+/// @brief A journal writer whose appends may come from any thread (they take a mutex).
+using journal_writer = basic_journal_writer<multi_thread>;
+
+/// @brief A journal writer whose appends come from one thread at a time (no lock): it records an
+/// st_bus, or a bus whose events are all delivered on one thread (dispatched, or published, there).
+using st_journal_writer = basic_journal_writer<single_thread>;
 
 } // namespace evbus
 
