@@ -8,7 +8,7 @@ each process. Needs --benchmark_repetitions=N (median aggregates).
 import json
 import sys
 
-FLAGS = ((1, "writer thread"), (2, "counter timestamps"))
+FLAGS = ((1, "writer thread"), (2, "counter timestamps"), (8, "coarse timestamps"))
 
 
 def mode(name):
