@@ -316,7 +316,7 @@ private:
     }
 
     /// Appends the type-table entry of `id`, the first time a record of it goes into the buffer.
-    void announce(std::uint32_t id, type_slot &slot, std::int64_t timestamp) {
+    EVBUS_COLD void announce(std::uint32_t id, type_slot &slot, std::int64_t timestamp) {
         const std::size_t begin = buffer_.size();
         const known_type &known = *slot.known;
         const std::uint32_t fields[5] = {id, known.version, known.size, known.encoding,
