@@ -149,9 +149,11 @@ void journal_record(benchmark::State &state) {
 BENCHMARK(journal_record)
     ->Args({1, 0})
     ->Args({1, 1})
+    ->Args({1, 2})
     ->Args({1, 3})
     ->Args({1, 4})
     ->Args({1, 5})
+    ->Args({1, 6})
     ->Args({1, 7})
     ->Args({1, 13});
 

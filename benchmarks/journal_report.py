@@ -38,15 +38,22 @@ def main():
     ns = lambda b: b["real_time"] * {"ns": 1, "us": 1e3, "ms": 1e6}[b["time_unit"]]
     names = sorted({n for r in runs for n in r})
 
-    print("| (a) publish + record, one handler | ns per event | ratio to publish + memcpy (target <= 1.5x) |")
-    print("|---|---:|---|")
+    cpu = lambda b: b["cpu_time"] * {"ns": 1, "us": 1e3, "ms": 1e6}[b["time_unit"]]
+    print("| (a) publish + record, one handler | ns per event | ratio to publish + memcpy (target <= 1.5x) "
+          "| CPU ns of the publishing thread | its ratio to the floor's CPU ns |")
+    print("|---|---:|---|---:|---|")
     floors = [ns(r["floor_publish_memcpy/1"]) for r in runs]
-    print(f"| floor: publish + memcpy of event and 24-byte header | {' / '.join(f'{f:.1f}' for f in floors)} | |")
+    floor_cpu = [cpu(r["floor_publish_memcpy/1"]) for r in runs]
+    print(f"| floor: publish + memcpy of event and 24-byte header | {' / '.join(f'{f:.1f}' for f in floors)} | "
+          f"| {' / '.join(f'{f:.1f}' for f in floor_cpu)} | |")
     for n in names:
         if n.startswith("journal_record/1/"):
             t = [ns(r[n]) for r in runs]
+            c = [cpu(r[n]) for r in runs]
             ratios = ", ".join(f"{x / f:.2f}x" for x, f in zip(t, floors))
-            print(f"| {mode(n)} | {' / '.join(f'{x:.1f}' for x in t)} | {ratios} |")
+            cpu_ratios = ", ".join(f"{x / f:.2f}x" for x, f in zip(c, floor_cpu))
+            print(f"| {mode(n)} | {' / '.join(f'{x:.1f}' for x in t)} | {ratios} "
+                  f"| {' / '.join(f'{x:.1f}' for x in c)} | {cpu_ratios} |")
 
     print()
     print("| (b) sustained writing, 32-byte events (64-byte frames) | GB/s | M events/s | throughput ratio to raw write(2) (target >= 0.5x) |")
