@@ -4,7 +4,8 @@
 // second, for the journal's own, is a bit set: 1, a writer thread (else appends write on the
 // publishing thread); 2, a counter for the timestamps instead of system_clock::now() (what the clock
 // read costs); 4, an st_journal_writer (appends from one thread, no lock) instead of a journal_writer;
-// 8, CLOCK_REALTIME_COARSE for the timestamps (a few ns a read, one kernel tick of resolution). benchmarks/journal_report.py turns the JSON into the ratios of docs/benchmarks.md.
+// 8, CLOCK_REALTIME_COARSE for the timestamps (a few ns a read, one kernel tick of resolution).
+// benchmarks/journal_report.py turns the JSON into the ratios of docs/benchmarks.md.
 // - record/1: publish of a 32-byte event to one handler on an evbus::bus, recorded by a
 //   journal_writer (the file in EVBUS_BENCH_DIR, /tmp by default). Floor: the same publish, then a
 //   memcpy of the event and a 24-byte header into a 256 KiB buffer (never written anywhere).

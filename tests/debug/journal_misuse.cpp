@@ -6,14 +6,14 @@
 
 #include <catch2/catch.hpp>
 
+#include "in_child.hpp"
+
 #include <atomic>
-#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <string>
 #include <thread>
 
-#include <sys/wait.h>
 #include <unistd.h>
 
 static_assert(EVBUS_DEBUG_CHECKS == 1, "this binary is built with EVBUS_DEBUG_CHECKS=1");
@@ -52,18 +52,10 @@ struct evbus::codec<held> {
 namespace {
 
 /// Two threads publish a held at once into a bus recorded by a Writer; the first is held inside its
-/// append until the second has entered its own. Returns the child's exit status (or -signal).
+/// append until the second has entered its own. The child exits 0 when both were recorded.
 template<typename Writer>
-int two_appenders(const std::string &path, std::string &err) {
-    int fds[2];
-    REQUIRE(::pipe(fds) == 0);
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if(pid == 0) {
-        std::signal(SIGABRT, SIG_DFL); // not Catch's handler: the parent checks how the child ended
-        ::dup2(fds[1], STDERR_FILENO);
-        ::close(fds[0]);
-        ::close(fds[1]);
+evbus_debug_test::outcome two_appenders(const std::string &path) {
+    return evbus_debug_test::in_child([&path] {
         evbus::bus bus;
         Writer jw{path};
         auto r = jw.template record<held>(bus);
@@ -81,33 +73,24 @@ int two_appenders(const std::string &path, std::string &err) {
         first.join();
         second.join();
         std::_Exit(jw.stats().records == 2u ? 0 : 3);
-    }
-    ::close(fds[1]);
-    char buffer[512];
-    for(ssize_t got; (got = ::read(fds[0], buffer, sizeof buffer)) > 0;) {
-        err.append(buffer, static_cast<std::size_t>(got));
-    }
-    ::close(fds[0]);
-    int status = 0;
-    REQUIRE(::waitpid(pid, &status, 0) == pid);
-    return WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status);
+    });
 }
 
 } // namespace
 
-TEST_CASE("debug: two threads appending to one st_journal_writer at once abort with a message",
-          "[debug][journal]") {
+TEST_CASE("debug: two threads appending to one st_journal_writer at once abort with a message", "[debug][journal]") {
     const std::string path = "/tmp/evbus_debug_journal_" + std::to_string(::getpid()) + ".evj";
-    std::string err;
-    REQUIRE(two_appenders<evbus::st_journal_writer>(path, err) == -SIGABRT);
-    REQUIRE(err.find("evbus::st_journal_writer: two threads appended at the same time") != std::string::npos);
+    const evbus_debug_test::outcome out = two_appenders<evbus::st_journal_writer>(path);
+    REQUIRE(out.aborted);
+    REQUIRE(out.err.find("evbus::st_journal_writer: two threads appended at the same time") != std::string::npos);
     std::remove(path.c_str());
 }
 
 TEST_CASE("debug: journal_writer takes two threads appending at once", "[debug][journal]") {
     const std::string path = "/tmp/evbus_debug_journal_mt_" + std::to_string(::getpid()) + ".evj";
-    std::string err;
-    REQUIRE(two_appenders<evbus::journal_writer>(path, err) == 0);
-    REQUIRE(err.empty());
+    const evbus_debug_test::outcome out = two_appenders<evbus::journal_writer>(path);
+    REQUIRE(!out.aborted);
+    REQUIRE(out.exit_code == 0);
+    REQUIRE(out.err.empty());
     std::remove(path.c_str());
 }

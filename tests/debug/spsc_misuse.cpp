@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "in_child.hpp"
+
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -19,39 +21,10 @@
 
 static_assert(EVBUS_DEBUG_CHECKS == 1, "this binary is built with EVBUS_DEBUG_CHECKS=1");
 
+using evbus_debug_test::in_child;
+using evbus_debug_test::outcome;
+
 namespace {
-
-struct outcome {
-    bool aborted;
-    int exit_code;
-    std::string err;
-};
-
-/// Runs body in a child process; returns how it ended and what it wrote to stderr.
-outcome in_child(const std::function<void()> &body) {
-    int fds[2];
-    REQUIRE(::pipe(fds) == 0);
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if(pid == 0) {
-        std::signal(SIGABRT, SIG_DFL); // not Catch's handler: the parent checks how the child ended
-        ::dup2(fds[1], STDERR_FILENO);
-        ::close(fds[0]);
-        ::close(fds[1]);
-        body();
-        std::_Exit(0);
-    }
-    ::close(fds[1]);
-    std::string err;
-    char buffer[512];
-    for(ssize_t got; (got = ::read(fds[0], buffer, sizeof buffer)) > 0;) {
-        err.append(buffer, static_cast<std::size_t>(got));
-    }
-    ::close(fds[0]);
-    int status = 0;
-    REQUIRE(::waitpid(pid, &status, 0) == pid);
-    return {WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT, WIFEXITED(status) ? WEXITSTATUS(status) : -1, err};
-}
 
 /// An event whose copy, made inside post(), waits until released: the posting thread is then
 /// inside post() for as long as the test wants.
