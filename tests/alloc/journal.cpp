@@ -23,6 +23,9 @@ struct quote {
 struct long_named {
     int id;
 };
+struct blob { // through a codec: a 32-bit length and the bytes
+    std::string text;
+};
 } // namespace
 
 template<>
@@ -39,6 +42,18 @@ struct evbus::event_traits<long_named> {
         "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
         "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
     static constexpr std::uint32_t version = 1;
+};
+
+template<>
+struct evbus::event_traits<blob> {
+    static constexpr std::string_view name = "alloc.blob";
+    static constexpr std::uint32_t version = 1;
+};
+
+template<>
+struct evbus::codec<blob> {
+    static void encode(const blob &e, evbus::byte_sink &out) { out.write_string(e.text); }
+    static bool decode(evbus::byte_source &in, blob &e) { return in.read_string(e.text); }
 };
 
 #if EVBUS_HAS_EXCEPTIONS // a failed allocation is a bad_alloc to catch
@@ -77,6 +92,57 @@ TEST_CASE("an allocation failure while announcing a type leaves no partial frame
         REQUIRE(ids == std::vector<int>{2, 3});
         REQUIRE(jr.stats().corrupt_bytes == 0u);
         REQUIRE(jr.stats().types == 1u);
+    }
+    std::remove(path.c_str());
+}
+
+TEST_CASE("an allocation failure while padding a codec's record leaves no partial frame in the journal",
+          "[alloc][journal]") {
+    const bool single = GENERATE(false, true); // st_journal_writer
+    CAPTURE(single);
+    const std::string path = "/tmp/evbus_alloc_journal_pad_" + std::to_string(::getpid()) + ".evj";
+    const auto record = [](auto &jw) {
+        evbus::st_bus bus;
+        auto r = jw.template record<blob>(bus);
+        bus.publish(blob{"a"}); // the type entry; each append writes the buffer out and empties it
+        // The 257-byte buffer holds this frame's 32-byte header and 4 + 221 bytes of payload exactly,
+        // so the encoding fits; only its 7 bytes of padding need the buffer to grow.
+        const blob large{std::string(221, 'x')};
+        bool failed = false;
+        {
+            alloc_counter::scoped_failure no_memory;
+            try {
+                bus.publish(large);
+            } catch(const std::bad_alloc &) {
+                failed = true;
+            }
+        }
+        REQUIRE(failed);
+        bus.publish(blob{"b"});
+        bus.publish(blob{"c"});
+        jw.flush();
+        REQUIRE(jw.stats().records == 3u);
+        REQUIRE(jw.stats().dropped == 0u);
+    };
+    {
+        evbus::journal_config config;
+        config.buffer_size = 1; // a 257-byte buffer
+        if(single) {
+            evbus::st_journal_writer jw{path, config};
+            record(jw);
+        } else {
+            evbus::journal_writer jw{path, config};
+            record(jw);
+        }
+    }
+    {
+        evbus::journal_reader jr{path};
+        evbus::st_bus bus;
+        std::vector<std::string> texts;
+        auto s = bus.subscribe<blob>([&texts](const blob &e) { texts.push_back(e.text); });
+        REQUIRE(jr.replay(bus) == 3u);
+        REQUIRE(texts == std::vector<std::string>{"a", "b", "c"});
+        REQUIRE(jr.stats().corrupt_bytes == 0u);
     }
     std::remove(path.c_str());
 }

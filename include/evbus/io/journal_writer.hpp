@@ -74,7 +74,8 @@ inline void checksum_frames(byte_buffer &buffer) noexcept {
         std::byte *frame = buffer.data() + at;
         const std::size_t length = padded(load<std::uint32_t>(frame + at_length));
         if(length < frame_header_size || length > buffer.size() - at) {
-            break; // cannot happen (every frame is whole when sealed); never loop or walk past the buffer
+            EVBUS_ASSERT(false, "evbus::journal_writer: a frame in the write buffer is not whole (a bug in evbus)");
+            break; // never loop or walk past the buffer
         }
         store(frame + at_crc, frame_crc(frame, length));
         at += length;
@@ -212,21 +213,21 @@ public:
             }
         } else {
             const std::size_t begin = buffer_.size();
-            buffer_.extend(frame_header_size);
-            EVBUS_TRY {
+            EVBUS_TRY { // the header, the encoding and the padding may each grow the buffer
+                buffer_.extend(frame_header_size);
                 byte_sink sink{buffer_};
                 codec<Event>::encode(event, sink);
+                if(EVBUS_UNLIKELY(buffer_.size() - begin > max_frame_length)) {
+                    buffer_.truncate(begin); // a frame's length field has 32 bits: the record is dropped, and counted
+                    ++dropped_;
+                    return;
+                }
+                seal(begin, id, next_sequence_, timestamp);
             }
             EVBUS_CATCH {
                 buffer_.truncate(begin);
                 EVBUS_RETHROW;
             }
-            if(EVBUS_UNLIKELY(buffer_.size() - begin > max_frame_length)) {
-                buffer_.truncate(begin); // a frame's length field has 32 bits: the record is dropped, and counted
-                ++dropped_;
-                return;
-            }
-            seal(begin, id, next_sequence_, timestamp);
         }
         ++next_sequence_;
         ++records_;
@@ -597,7 +598,8 @@ private:
 using journal_writer = basic_journal_writer<multi_thread>;
 
 /// @brief A journal writer whose appends come from one thread at a time (no lock): it records an
-/// st_bus, or a bus whose events are all delivered on one thread (dispatched, or published, there).
+/// st_bus, or a bus whose events are all delivered on one thread (dispatched, or published, there);
+/// flush(), stats() and its destruction belong to that thread too, or to a time when none is delivering.
 using st_journal_writer = basic_journal_writer<single_thread>;
 
 } // namespace evbus
