@@ -264,3 +264,43 @@ TEST_CASE("wtinylfu: a simulation holds what fits and forgets what it evicts", "
     }
     CHECK(resident == 32u);
 }
+
+TEST_CASE("wtinylfu: an adaptive window's simulations sleep while the choice holds, and wake for a change",
+          "[cache][wtinylfu]") {
+    // Zipf over 2,000 keys for a cache of 200, where the 1% window wins clearly: the simulations
+    // settle, then sleep for most of the requests. Then the working set starts moving (as in the
+    // test above): the simulations must wake, and the window must grow.
+    evbus::wtinylfu::config adaptive;
+    adaptive.adaptive = true;
+    tinylfu_cache c{200, adaptive};
+    CHECK(c.policy_state().simulating());
+    evbus_bench::zipf_generator stationary{2000, 0.9, 11u};
+    std::size_t awake = 0;
+    constexpr std::size_t requests = 400000;
+    for(std::size_t i = 0; i < requests; ++i) {
+        const int key = static_cast<int>(stationary());
+        if(!c.get(key)) {
+            c.put(key, key);
+        }
+        awake += c.policy_state().simulating() ? 1u : 0u;
+    }
+    CHECK(c.policy_state().window_capacity() == 2u);
+    CHECK(awake < requests / 10u);
+    CHECK(awake > 0u);
+
+    evbus_bench::zipf_generator next{300, 0.8, 5u};
+    for(int phase = 0; phase < 60; ++phase) {
+        for(int i = 0; i < 3000; ++i) {
+            const int key = 10000 + phase * 1000 + static_cast<int>(next());
+            if(!c.get(key)) {
+                c.put(key, key);
+            }
+        }
+    }
+    CHECK(c.policy_state().window_capacity() > 2u);
+
+    c.clear();
+    CHECK(c.policy_state().simulating());
+    tinylfu_cache fixed{200};
+    CHECK_FALSE(fixed.policy_state().simulating());
+}

@@ -317,9 +317,14 @@ private:
 /// keeps each simulation at about 1,024 entries), and every epoch the window takes the share of the
 /// simulation with the most hits, decayed by 7/8 each epoch, when it beats the current share's by
 /// more than three standard deviations (Waldspurger et al., "Cache Modeling and Optimization using
-/// Miniature Simulations", ATC 2017). The window starts at config::window. It costs memory for five
-/// small caches of hashes and, on the sampled requests only, five lookups. clear() also empties the
-/// simulations.
+/// Miniature Simulations", ATC 2017). The window starts at config::window. Once the current share
+/// has hit at least as much as every other for two epochs in a row, the simulations sleep for about
+/// an epoch's requests, then twice as long each time the choice holds again, up to 32 epochs; on
+/// waking they replay one simulation-size of sampled requests uncounted (their state is stale), and
+/// the first epoch after a sleep can only wake them, not move the window. On a workload whose best
+/// share is clear they run about 3-7% of the requests (docs/cache.md); where shares tie within noise
+/// they keep running. It costs memory for five small caches of hashes and, on the requests the
+/// simulations see, five lookups. clear() also empties the simulations and wakes them.
 struct wtinylfu {
     /// @brief Settings, passed after the capacity: `cache<K, V, wtinylfu>{capacity, config}`.
     using config = wtinylfu_config;
@@ -350,7 +355,7 @@ struct wtinylfu {
             }
             sketch_.increment(hash);
             regions_.insert(slot, hash);
-            if(adaptive_) {
+            if(EVBUS_UNLIKELY(--countdown_ == 0u)) {
                 observe(hash);
             }
         }
@@ -362,7 +367,7 @@ struct wtinylfu {
         EVBUS_ALWAYS_INLINE void on_access(std::size_t slot, std::size_t hash) noexcept {
             sketch_.increment(hash);
             regions_.access(slot);
-            if(EVBUS_UNLIKELY(adaptive_)) {
+            if(EVBUS_UNLIKELY(--countdown_ == 0u)) {
                 observe(hash);
             }
         }
@@ -383,6 +388,9 @@ struct wtinylfu {
             }
             std::fill(std::begin(hits_), std::end(hits_), std::uint64_t{0});
             requests_ = 0u;
+            warming_ = 0u;
+            calm_ = 0u;
+            countdown_ = adaptive_ ? 1u : never;
         }
 
         /// @brief The region of the entry in a slot.
@@ -400,6 +408,10 @@ struct wtinylfu {
         /// @brief Most entries the protected segment holds.
         [[nodiscard]] std::size_t protected_capacity() const noexcept { return regions_.protected_capacity(); }
 
+        /// @brief Whether the adaptive window's simulations replay requests now: false while they
+        /// sleep, and always false without config::adaptive.
+        [[nodiscard]] bool simulating() const noexcept { return adaptive_ && countdown_ == 1u; }
+
         /// @brief The frequency sketch.
         [[nodiscard]] const frequency_sketch &sketch() const noexcept { return sketch_; }
 
@@ -408,6 +420,8 @@ struct wtinylfu {
         static constexpr double shares[] = {0.01, 0.1, 0.3, 0.6, 0.999};
         static constexpr std::size_t share_count = sizeof(shares) / sizeof(shares[0]);
         static constexpr std::size_t simulated = 1024u; // entries of a simulation, at most
+        static constexpr std::size_t never = ~std::size_t{0};
+        static constexpr unsigned max_calm = 7u; // the longest sleep: 32 epochs
 
         static const config &checked(const config &settings) {
             EVBUS_EXPECT(settings.window > 0.0 && settings.window < 1.0,
@@ -429,7 +443,9 @@ struct wtinylfu {
                 simulations_.emplace_back(size, share, settings.protected_share);
             }
             epoch_ = 3u * size;
+            warm_up_ = size;
             adaptive_ = true;
+            countdown_ = 1u;
             // The simulation nearest the configured window is the one the policy starts with.
             for(std::size_t i = 1; i < share_count; ++i) {
                 const double d = shares[i] - settings.window, e = shares[current_] - settings.window;
@@ -437,14 +453,24 @@ struct wtinylfu {
             }
         }
 
+        // Runs when countdown_ reaches zero: on every request while the simulations run, and at the
+        // end of a sleep.
         [[gnu::noinline]] void observe(std::size_t hash) noexcept {
+            if(!adaptive_) {
+                countdown_ = never;
+                return;
+            }
+            countdown_ = 1u;
             if(((static_cast<std::uint64_t>(hash) * 0xd6e8feb86659fd93u) >> 32u) >= threshold_) {
                 return;
             }
+            const std::uint64_t counted = warming_ == 0u ? 1u : 0u;
             for(std::size_t i = 0; i < share_count; ++i) {
-                hits_[i] += simulations_[i].request(hash, sketch_, simulation_random_) ? 1u : 0u;
+                hits_[i] += simulations_[i].request(hash, sketch_, simulation_random_) ? counted : 0u;
             }
-            if(++requests_ == epoch_) {
+            if(counted == 0u) {
+                --warming_;
+            } else if(++requests_ == epoch_) {
                 choose();
             }
         }
@@ -464,13 +490,37 @@ struct wtinylfu {
                     best = i;
                 }
             }
-            if(best != current_) {
+            if(best != current_ && calm_ >= 2u) {
+                calm_ = 0u; // the first epoch after a sleep only wakes the simulations up
+            } else if(best != current_) {
                 current_ = best;
                 regions_.resize_window(regions_.window_for(shares[best]));
+                calm_ = 0u;
+            } else if(settled()) {
+                calm_ = calm_ < max_calm ? calm_ + 1u : calm_;
+            } else {
+                calm_ = 0u;
             }
             for(std::uint64_t &h: hits_) {
                 h -= h / 8u;
             }
+            if(calm_ >= 2u) {
+                // The choice held twice: the simulations sleep for about an epoch's requests, twice
+                // as long each time it holds again, and replay warm_up_ sampled requests uncounted
+                // when they wake.
+                countdown_ = (4u * capacity_) << (calm_ - 2u);
+                warming_ = warm_up_;
+            }
+        }
+
+        // The current share hits at least as much as every other, over enough hits to mean it.
+        [[nodiscard]] bool settled() const noexcept {
+            for(const std::uint64_t hits: hits_) {
+                if(hits > hits_[current_]) {
+                    return false;
+                }
+            }
+            return hits_[current_] >= 64u;
         }
 
         detail::wtinylfu_regions regions_;
@@ -485,6 +535,10 @@ struct wtinylfu {
         std::size_t epoch_{0u};
         std::size_t requests_{0u};
         std::size_t current_{0u};
+        std::size_t countdown_{never}; // requests until observe() runs: 1 while the simulations run
+        std::size_t warm_up_{0u};      // sampled requests replayed uncounted after a sleep
+        std::size_t warming_{0u};      // of those, still to replay
+        unsigned calm_{0u};            // epochs in a row whose choice kept the window
         detail::wtinylfu_random simulation_random_{0x51a51a51a51a51a5u}; // the simulations' own draws
     };
 };
