@@ -38,11 +38,13 @@
 #    define EVBUS_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #    define EVBUS_COLD __attribute__((noinline, cold))
 #    define EVBUS_ALWAYS_INLINE __attribute__((always_inline)) inline
+#    define EVBUS_FLATTEN __attribute__((flatten))
 #else
 #    define EVBUS_LIKELY(x) (x)
 #    define EVBUS_UNLIKELY(x) (x)
 #    define EVBUS_COLD
 #    define EVBUS_ALWAYS_INLINE inline
+#    define EVBUS_FLATTEN
 #endif
 
 /// @def EVBUS_TRY
