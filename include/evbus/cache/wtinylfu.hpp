@@ -318,12 +318,13 @@ private:
 /// simulation with the most hits, decayed by 7/8 each epoch, when it beats the current share's by
 /// more than three standard deviations (Waldspurger et al., "Cache Modeling and Optimization using
 /// Miniature Simulations", ATC 2017). The window starts at config::window. Once the current share
-/// has hit at least as much as every other for two epochs in a row, the simulations sleep for about
-/// an epoch's requests, then twice as long each time the choice holds again, up to 32 epochs; on
+/// has hit at least as much as every other (and at least 64 times, decayed) for two epochs in a row,
+/// the simulations sleep for four times the capacity in requests (an epoch is about three times
+/// it), then twice as long each time the choice holds again, up to 128 times the capacity. On
 /// waking they replay one simulation-size of sampled requests uncounted (their state is stale), and
-/// the first epoch after a sleep can only wake them, not move the window. On a workload whose best
-/// share is clear they run about 3-7% of the requests (docs/cache.md); where shares tie within noise
-/// they keep running. It costs memory for five small caches of hashes and, on the requests the
+/// the first epoch after a sleep can only keep them awake, not move the window. On a workload whose best share is clear
+/// they run for a few percent of the requests (docs/cache.md); where shares tie within noise they
+/// keep running. It costs memory for five small caches of hashes and, on the requests the
 /// simulations see, five lookups. clear() also empties the simulations and wakes them.
 struct wtinylfu {
     /// @brief Settings, passed after the capacity: `cache<K, V, wtinylfu>{capacity, config}`.
@@ -421,7 +422,7 @@ struct wtinylfu {
         static constexpr std::size_t share_count = sizeof(shares) / sizeof(shares[0]);
         static constexpr std::size_t simulated = 1024u; // entries of a simulation, at most
         static constexpr std::size_t never = ~std::size_t{0};
-        static constexpr unsigned max_calm = 7u; // the longest sleep: 32 epochs
+        static constexpr unsigned max_calm = 7u; // the longest sleep: 128 times the capacity in requests
 
         static const config &checked(const config &settings) {
             EVBUS_EXPECT(settings.window > 0.0 && settings.window < 1.0,
@@ -505,12 +506,20 @@ struct wtinylfu {
                 h -= h / 8u;
             }
             if(calm_ >= 2u) {
-                // The choice held twice: the simulations sleep for about an epoch's requests, twice
-                // as long each time it holds again, and replay warm_up_ sampled requests uncounted
-                // when they wake.
-                countdown_ = (4u * capacity_) << (calm_ - 2u);
-                warming_ = warm_up_;
+                sleep(std::size_t{1} << (calm_ - 2u));
             }
+        }
+
+        // The choice held twice: the simulations sleep for @p times four times the capacity in
+        // requests (an epoch is about three times it), and replay warm_up_ sampled requests
+        // uncounted when they wake. The hits counted before keep their weight through the sleep:
+        // decaying them for the requests slept made the choice noisier on the traces of
+        // docs/cache.md (zigzag and sprite 0.003-0.008 lower).
+        void sleep(std::size_t times) noexcept {
+            constexpr std::size_t longest = std::size_t{1} << (max_calm - 2u);
+            const std::size_t unit = capacity_ <= never / 4u / longest ? 4u * capacity_ : never / longest;
+            countdown_ = unit * times;
+            warming_ = warm_up_;
         }
 
         // The current share hits at least as much as every other, over enough hits to mean it.
