@@ -159,11 +159,8 @@ public:
 
     /// Queues Event{arg}; false (and counted as rejected) when closed, full, or timed out. Without a
     /// token, multi_thread posts go through the calling thread's own (made on its first post).
-    // Flattened: moodycamel's enqueue is then inlined, and an event goes from registers into its
-    // slot. Out of line, it went through the stack, and the enqueue's wide load of it waited for
-    // the narrower stores that built it (store-to-load forwarding fails): 3-4 ns a post.
     template<typename Event, typename Arg>
-    EVBUS_FLATTEN bool post(delivery_fn delivery, Arg &&arg, producer_token *token, clock::time_point deadline) {
+    bool post(delivery_fn delivery, Arg &&arg, producer_token *token, clock::time_point deadline) {
         if constexpr(Threading::concurrent) {
             if(token == nullptr) {
                 token = thread_token();
@@ -176,11 +173,8 @@ public:
         }
         bool queued;
         if constexpr(Threading::concurrent) {
-            Item item = make<Event>(delivery, std::forward<Arg>(arg), slot);
-            queued = token ? queue_.enqueue(token->inner_, std::move(item)) : queue_.enqueue(std::move(item));
-            if(EVBUS_UNLIKELY(!queued)) {
-                item_traits::release(item);
-            }
+            queued = token ? enqueue_new<Event>(delivery, std::forward<Arg>(arg), *token, slot)
+                           : enqueue_new<Event>(delivery, std::forward<Arg>(arg), slot);
         } else { // built in its slot (docs/benchmarks.md, "Code layout on the hot path")
             queued = queue_.emplace([&] { return make<Event>(delivery, std::forward<Arg>(arg), slot); });
         }
@@ -363,6 +357,32 @@ private:
     /// The calling thread's token (multi_thread); null after the thread's tokens were given back.
     EVBUS_ALWAYS_INLINE producer_token *thread_token() {
         return thread_tokens_.local([this] { return make_token(); });
+    }
+
+    /// Builds Event{arg} and queues it through token; false if the queue could not allocate.
+    // Flattened (GCC; Clang inlines one level): moodycamel's explicit enqueue is inlined here, and
+    // the item goes from registers into its slot. Out of line, it went through the stack, and the
+    // enqueue's 16-byte load of it waited for the 8-byte stores that built it (a store cannot
+    // forward to a wider load): about 2-3 ns of a post (docs/benchmarks.md, "spsc lanes").
+    template<typename Event, typename Arg>
+    EVBUS_FLATTEN bool enqueue_new(delivery_fn delivery, Arg &&arg, producer_token &token, producer_slot *slot) {
+        Item item = make<Event>(delivery, std::forward<Arg>(arg), slot);
+        if(EVBUS_UNLIKELY(!queue_.enqueue(token.inner_, std::move(item)))) {
+            item_traits::release(item);
+            return false;
+        }
+        return true;
+    }
+
+    /// enqueue_new() without a token (a thread whose tokens were given back at its exit).
+    template<typename Event, typename Arg>
+    bool enqueue_new(delivery_fn delivery, Arg &&arg, producer_slot *slot) {
+        Item item = make<Event>(delivery, std::forward<Arg>(arg), slot);
+        if(EVBUS_UNLIKELY(!queue_.enqueue(std::move(item)))) {
+            item_traits::release(item);
+            return false;
+        }
+        return true;
     }
 
     /// Item for Event{arg}; if building it throws, takes back the post reserve() counted.
