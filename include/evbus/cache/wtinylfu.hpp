@@ -322,9 +322,9 @@ private:
 /// the simulations sleep for four times the capacity in requests (an epoch is about three times
 /// it), then twice as long each time the choice holds again, up to 128 times the capacity. On
 /// waking they replay one simulation-size of sampled requests uncounted (their state is stale), and
-/// the first epoch after a sleep can only keep them awake, not move the window. On a workload whose best share is clear
-/// they run for a few percent of the requests (docs/cache.md); where shares tie within noise they
-/// keep running. It costs memory for five small caches of hashes and, on the requests the
+/// the first epoch after a sleep can only keep them awake, not move the window. On a workload whose
+/// best share is clear they run for a few percent of the requests (docs/cache.md); where shares tie
+/// within noise they keep running. It costs memory for five small caches of hashes and, on the requests the
 /// simulations see, five lookups. clear() also empties the simulations and wakes them.
 struct wtinylfu {
     /// @brief Settings, passed after the capacity: `cache<K, V, wtinylfu>{capacity, config}`.
