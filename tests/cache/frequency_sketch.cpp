@@ -55,3 +55,24 @@ TEST_CASE("frequency_sketch: ages by halving every counter after its sample", "[
     CHECK(sketch.recorded() < sketch.sample() / 2u + 1u);
     CHECK(sketch.frequency(0u) <= before / 2u + 1u);
 }
+
+TEST_CASE("frequency_sketch: raising a counter leaves the other counter of its byte alone", "[cache][sketch]") {
+    for(unsigned byte = 0u; byte < 256u; ++byte) {
+        for(unsigned nibble = 0u; nibble < 2u; ++nibble) {
+            const unsigned raised = evbus::detail::sketch_raised.bytes[2u * byte + nibble];
+            const unsigned shift = nibble * 4u;
+            const unsigned counter = (byte >> shift) & 0xfu;
+            CHECK(((raised >> shift) & 0xfu) == (counter == 15u ? 15u : counter + 1u));
+            CHECK(((raised >> (4u - shift)) & 0xfu) == ((byte >> (4u - shift)) & 0xfu));
+        }
+    }
+    // Through the sketch: one key raised past 15 in a sketch of one block saturates, and a second
+    // key recorded once is still estimated at 1 or more (no carry wiped its counters).
+    evbus::frequency_sketch sketch{8, 1000};
+    for(int i = 0; i < 40; ++i) {
+        sketch.increment(3u);
+    }
+    sketch.increment(4u);
+    CHECK(sketch.frequency(3u) == evbus::frequency_sketch::max_frequency);
+    CHECK(sketch.frequency(4u) >= 1u);
+}

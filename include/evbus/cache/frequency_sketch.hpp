@@ -12,11 +12,31 @@
 
 namespace evbus {
 
+namespace detail {
+
+/// @brief Bytes of two 4-bit counters with one of them raised, a counter at 15 staying: entry
+/// 2b + n is byte b with its low (n = 0) or high (n = 1) nibble raised.
+struct sketch_raised_table {
+    unsigned char bytes[512];
+
+    constexpr sketch_raised_table() noexcept: bytes{} {
+        for(unsigned b = 0u; b < 256u; ++b) {
+            bytes[2u * b] = static_cast<unsigned char>((b & 0x0fu) == 0x0fu ? b : b + 0x01u);
+            bytes[2u * b + 1u] = static_cast<unsigned char>((b & 0xf0u) == 0xf0u ? b : b + 0x10u);
+        }
+    }
+};
+
+/// @brief The table frequency_sketch::increment() raises counters with.
+inline constexpr sketch_raised_table sketch_raised{};
+
+} // namespace detail
+
 /// @brief Estimates how often each hash was recorded recently: a count-min sketch of depth four with
 /// 4-bit counters (never an underestimate before aging), halved every `sample` recordings.
-/// @details The four counters of a hash lie in one 64-byte block (two words per row, one counter in
-/// one of them), so a recording touches one cache line. Sized once by the constructor (about 8 bytes
-/// per expected entry); nothing allocates afterwards. Hashes are mixed first, so an identity
+/// @details The four counters of a hash lie in one 64-byte block (16 bytes, 32 counters, per row),
+/// so a recording touches one cache line; it raises each counter by one load from a 512-byte table. Sized once by the
+/// constructor (about 8 bytes per expected entry); nothing allocates afterwards. Hashes are mixed first, so an identity
 /// std::hash (integers, in libstdc++) spreads as well as any.
 class frequency_sketch {
 public:
@@ -32,19 +52,18 @@ public:
     /// @brief Counts one more occurrence of hash; may halve every counter (aging).
     EVBUS_ALWAYS_INLINE void increment(std::size_t hash) noexcept {
         const std::uint64_t mixed = mix(static_cast<std::uint64_t>(hash));
-        std::uint64_t *words = blocks_[block_of(mixed)].words;
-        // Written out for the four rows, without branches: a saturated counter adds nothing.
-        const auto bump = [words, mixed](unsigned row) noexcept {
-            const auto bits = static_cast<unsigned>(mixed >> (row * 5u));
-            std::uint64_t &word = words[row * 2u + ((bits >> 4u) & 1u)];
-            const unsigned shift = (bits & 0xfu) * 4u;
-            const std::uint64_t raise = ((word >> shift) & 0xfu) != max_frequency;
-            word += raise << shift;
-            return raise;
+        unsigned char *bytes = block_bytes(mixed);
+        // A table turns each counter's byte into its raised value (a saturated counter stays): a load
+        // and a store per row, without a variable shift.
+        const auto bump = [bytes, mixed](unsigned row) noexcept {
+            const auto at = static_cast<unsigned>(mixed >> (row * 5u)) & 31u;
+            unsigned char &byte = bytes[row * 16u + (at >> 1u)];
+            const unsigned char before = byte;
+            byte = detail::sketch_raised.bytes[2u * before + (at & 1u)];
+            return static_cast<unsigned>(byte ^ before);
         };
-        const std::uint64_t added = bump(0u) | bump(1u) | bump(2u) | bump(3u);
-        recorded_ += static_cast<std::size_t>(added);
-        if(EVBUS_UNLIKELY(recorded_ == sample_)) {
+        const unsigned added = bump(0u) | bump(1u) | bump(2u) | bump(3u);
+        if(EVBUS_UNLIKELY((until_aging_ -= (added != 0u ? 1u : 0u)) == 0u)) {
             age_now();
         }
     }
@@ -52,10 +71,10 @@ public:
     /// @brief The estimated number of recent occurrences of hash, in [0, 15].
     [[nodiscard]] std::uint32_t frequency(std::size_t hash) const noexcept {
         const std::uint64_t mixed = mix(static_cast<std::uint64_t>(hash));
-        const std::uint64_t *words = blocks_[block_of(mixed)].words;
-        const auto read = [words, mixed](unsigned row) noexcept {
-            const auto bits = static_cast<unsigned>(mixed >> (row * 5u));
-            return static_cast<std::uint32_t>((words[row * 2u + ((bits >> 4u) & 1u)] >> ((bits & 0xfu) * 4u)) & 0xfu);
+        const unsigned char *bytes = block_bytes(mixed);
+        const auto read = [bytes, mixed](unsigned row) noexcept {
+            const auto at = static_cast<unsigned>(mixed >> (row * 5u)) & 31u;
+            return static_cast<std::uint32_t>(bytes[row * 16u + (at >> 1u)] >> ((at & 1u) * 4u)) & 0xfu;
         };
         const std::uint32_t a = read(0u);
         const std::uint32_t b = read(1u);
@@ -79,9 +98,9 @@ public:
         // dropped: Caffeine's arithmetic, which ages a little less often than counting a quarter of
         // them before halving would (measured on the traces of docs/cache.md: 0.005 closer to Caffeine
         // in the worst cell, and 0.01 on small caches over looping traces).
-        const std::size_t half = recorded_ / 2u;
+        const std::size_t half = recorded() / 2u;
         const std::size_t lost = odd / 4u;
-        recorded_ = half > lost ? half - lost : 0u;
+        until_aging_ = sample_ - (half > lost ? half - lost : 0u);
     }
 
     /// @brief Zeroes every counter.
@@ -89,11 +108,11 @@ public:
         for(block &b: blocks_) {
             b = block{};
         }
-        recorded_ = 0u;
+        until_aging_ = sample_;
     }
 
     /// @brief Recordings that raised a counter since the last aging.
-    [[nodiscard]] std::size_t recorded() const noexcept { return recorded_; }
+    [[nodiscard]] std::size_t recorded() const noexcept { return sample_ - until_aging_; }
 
     /// @brief Recordings between two agings.
     [[nodiscard]] std::size_t sample() const noexcept { return sample_; }
@@ -115,12 +134,15 @@ private:
         return count;
     }
 
-    [[nodiscard]] std::size_t block_of(std::uint64_t mixed) const noexcept {
-        return static_cast<std::size_t>(mixed >> 32u) & (blocks_.size() - 1u);
+    // Row r uses bytes 16r to 16r + 15 of the block (words 2r and 2r + 1): five bits of the mixed
+    // hash's low half pick one of its 32 counters, low nibble first; the high half picks the block.
+    [[nodiscard]] unsigned char *block_bytes(std::uint64_t mixed) noexcept {
+        return reinterpret_cast<unsigned char *>(blocks_[static_cast<std::size_t>(mixed >> 32u) & mask_].words);
+    }
+    [[nodiscard]] const unsigned char *block_bytes(std::uint64_t mixed) const noexcept {
+        return reinterpret_cast<const unsigned char *>(blocks_[static_cast<std::size_t>(mixed >> 32u) & mask_].words);
     }
 
-    // Row r uses words 2r and 2r + 1: five bits of the mixed hash's low half pick the word and the
-    // counter in it; the high half picks the block.
     // One multiply by the golden ratio, whose high half (which depends on every bit of the hash) is
     // folded into the low half: the bits the rows use, and the block, all depend on the whole hash.
     [[nodiscard]] static std::uint64_t mix(std::uint64_t z) noexcept {
@@ -137,8 +159,9 @@ private:
     }
 
     std::vector<block> blocks_;
+    std::size_t mask_{blocks_.size() - 1u};
     std::size_t sample_;
-    std::size_t recorded_{0u};
+    std::size_t until_aging_{sample_}; // recordings that raise a counter before the next aging
 };
 
 } // namespace evbus
