@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <iterator>
+#include <optional>
 #include <type_traits>
 #include <vector>
 
@@ -144,3 +145,45 @@ TEMPLATE_TEST_CASE("a single-thread queue that cannot grow while it delivers rej
     REQUIRE(s.posted == s.delivered + s.pending);
 }
 #endif
+
+TEST_CASE("a producer token whose allocation failed is refused, not followed", "[alloc][queue][errors]") {
+    evbus::detail::mpmc_queue<int> queue;
+    auto token = [&queue] {
+        alloc_counter::scoped_failure failing; // the queue's producer comes from operator new
+        return queue.make_token();
+    }();
+    REQUIRE_FALSE(token.valid());
+    REQUIRE_FALSE(queue.enqueue(token, 1));
+    const int items[] = {2, 3};
+    REQUIRE_FALSE(queue.enqueue_bulk(token, std::begin(items), 2u));
+    auto good = queue.make_token();
+    REQUIRE(queue.enqueue(good, 4));
+    evbus::detail::item_batch<int> out;
+    REQUIRE(queue.take(out, 64u) == 1u);
+    REQUIRE(out[0] == 4);
+}
+
+TEST_CASE("a publisher whose producer could not be allocated posts without it, in order", "[alloc][queue][errors]") {
+    evbus::bus bus;
+    std::vector<int> seen;
+    auto a = bus.subscribe<tick>([&seen](const tick &t) { seen.push_back(t.id); });
+    std::optional<evbus::publisher<tick>> pub;
+    {
+        alloc_counter::scoped_failure failing{1u}; // the post counter's slot, not the queue's producer
+        pub.emplace(bus);
+    }
+    seen.reserve(100);
+    for(int i = 0; i < 100; ++i) {
+        REQUIRE(pub->post(tick{i, 0.0}));
+    }
+    const tick more[] = {{100, 0.0}, {101, 0.0}};
+    REQUIRE(pub->post_bulk(std::begin(more), std::end(more)) == 2u);
+    REQUIRE(bus.dispatch() == 102u);
+    REQUIRE(seen.size() == 102u);
+    for(int i = 0; i < 102; ++i) {
+        REQUIRE(seen[static_cast<std::size_t>(i)] == i);
+    }
+    const auto s = bus.stats();
+    REQUIRE(s.posted == 102u);
+    REQUIRE(s.rejected == 0u);
+}

@@ -52,14 +52,17 @@ TEMPLATE_TEST_CASE("schedule, fire and cancel allocate nothing in steady state",
         sim::advance(1ms);
         REQUIRE(sched.poll() == 0u);
     };
-    round(); // warm up: slots, heap and the bus's queue reach their high-water marks
+    // Warm up: slots, heap and the bus's queue reach their high-water marks (the multi-thread queue's
+    // blocks, which the counter sees since they come from operator new, take a second round).
+    round();
+    round();
     const std::size_t before = alloc_counter::count();
     for(int i = 0; i < 20; ++i) {
         round();
     }
     CHECK(alloc_counter::count() - before == 0u);
     const evbus::timer_stats st = sched.stats();
-    CHECK(st.scheduled == 21u * 1001u);
+    CHECK(st.scheduled == 22u * 1001u);
     CHECK(st.posted + st.cancelled + st.skipped >= st.scheduled);
     CHECK(st.pending == 0u);
     CHECK(sum > 0);

@@ -5,6 +5,7 @@
 /// @brief detail::mpmc_queue: the lock-free multi-producer multi-consumer queue (moodycamel).
 
 #include <cstddef>
+#include <new>
 #include <utility>
 
 #include "concurrentqueue.hpp"
@@ -17,6 +18,11 @@ struct mpmc_queue_traits: moodycamel::ConcurrentQueueDefaultTraits {
     static constexpr std::size_t BLOCK_SIZE = 64;
     static constexpr std::size_t IMPLICIT_INITIAL_INDEX_SIZE = 64;
     static constexpr std::size_t EXPLICIT_INITIAL_INDEX_SIZE = 64;
+
+    // Through operator new (nothrow: moodycamel wants null on failure), so that the queue's
+    // allocations are those of the program, which a counting or failing operator new sees.
+    static void *malloc(std::size_t size) noexcept { return ::operator new(size, std::nothrow); }
+    static void free(void *block) noexcept { ::operator delete(block); }
 };
 
 /// Any thread may enqueue and dequeue. Items one producer enqueues are dequeued
@@ -33,7 +39,8 @@ public:
     [[nodiscard]] producer_token make_token() { return producer_token{queue_}; }
 
     bool enqueue(Item &&item) { return queue_.enqueue(std::move(item)); }
-    bool enqueue(producer_token &token, Item &&item) { return queue_.enqueue(token, std::move(item)); }
+    /// False, like a failed allocation, when the token's own allocation failed (an invalid token).
+    bool enqueue(producer_token &token, Item &&item) { return token.valid() && queue_.enqueue(token, std::move(item)); }
 
     /// Constructs count items from *first, *(first + 1)... (a move iterator moves them).
     template<typename It>
@@ -42,7 +49,7 @@ public:
     }
     template<typename It>
     bool enqueue_bulk(producer_token &token, It first, std::size_t count) {
-        return queue_.enqueue_bulk(token, first, count);
+        return token.valid() && queue_.enqueue_bulk(token, first, count);
     }
 
     /// Dequeues up to max items (at most one batch) into items; returns how many.
