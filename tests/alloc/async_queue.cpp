@@ -169,8 +169,10 @@ TEST_CASE("a publisher whose producer could not be allocated posts without it, i
     auto a = bus.subscribe<tick>([&seen](const tick &t) { seen.push_back(t.id); });
     std::optional<evbus::publisher<tick>> pub;
     {
+        const std::size_t before = alloc_counter::count();
         alloc_counter::scoped_failure failing{1u}; // the post counter's slot, not the queue's producer
         pub.emplace(bus);
+        REQUIRE(alloc_counter::count() - before == 2u); // the slot, then the producer that failed
     }
     seen.reserve(100);
     for(int i = 0; i < 100; ++i) {
@@ -186,4 +188,33 @@ TEST_CASE("a publisher whose producer could not be allocated posts without it, i
     const auto s = bus.stats();
     REQUIRE(s.posted == 102u);
     REQUIRE(s.rejected == 0u);
+}
+
+TEMPLATE_TEST_CASE("a multi-thread queue that cannot grow rejects and counts the post, and stays usable",
+                   "[alloc][queue][errors]", evbus::bus, evbus::channel<tick>) {
+    TestType queue;
+    long sum = 0;
+    evbus::subscription a;
+    if constexpr(std::is_same_v<TestType, evbus::bus>) {
+        a = queue.template subscribe<tick>([&sum](const tick &t) { sum += t.id; });
+    } else {
+        a = queue.subscribe([&sum](const tick &t) { sum += t.id; });
+    }
+    // The blocks the queue was built with (six of 64), all taken and none given back yet.
+    std::size_t queued = 0;
+    for(; queued < 6u * 64u; ++queued) {
+        REQUIRE(queue.post(tick{1, 2.0}));
+    }
+    {
+        alloc_counter::scoped_failure failing; // a new block comes from operator new (nothrow)
+        REQUIRE_FALSE(queue.post(tick{100, 2.0}));
+    }
+    auto s = queue.stats();
+    REQUIRE(s.posted == queued);
+    REQUIRE(s.rejected == 1u);
+    REQUIRE(queue.post(tick{1000, 2.0})); // grows now
+    REQUIRE(queue.dispatch() == queued + 1u);
+    REQUIRE(sum == static_cast<long>(queued) + 1000);
+    s = queue.stats();
+    REQUIRE(s.posted == s.delivered + s.pending);
 }

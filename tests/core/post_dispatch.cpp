@@ -197,7 +197,8 @@ TEMPLATE_TEST_CASE("large and non-trivial events survive the queue", "[queue][as
     }
     REQUIRE(bus.dispatch() == 400u);
     REQUIRE(names.size() == 400u);
-    REQUIRE(names[0] == std::string(40, 'n') + "0");
+    REQUIRE(names[0] ==
+            std::string(40, 'n').append("0")); // not operator+: GCC 12 misreads its move in C++20 (-Warray-bounds)
     REQUIRE(names[1] == std::string(30, 'a'));
     REQUIRE(names[399] == std::string(30, static_cast<char>('a' + 199 % 26)));
     // Queued and never dispatched: the destructor delivers them (ASan checks nothing leaks).

@@ -21,8 +21,8 @@ struct mpmc_queue_traits: moodycamel::ConcurrentQueueDefaultTraits {
 
     // Through operator new (nothrow: moodycamel wants null on failure), so that the queue's
     // allocations are those of the program, which a counting or failing operator new sees.
-    static void *malloc(std::size_t size) noexcept { return ::operator new(size, std::nothrow); }
-    static void free(void *block) noexcept { ::operator delete(block); }
+    static void *(malloc)(std::size_t size) noexcept { return ::operator new(size, std::nothrow); }
+    static void(free)(void *block) noexcept { ::operator delete(block); }
 };
 
 /// Any thread may enqueue and dequeue. Items one producer enqueues are dequeued
