@@ -366,26 +366,17 @@ private:
     // forward to a wider load): about 2-3 ns of a post (docs/benchmarks.md, "spsc lanes").
     // A token whose producer could not be allocated (out of memory when it was made) posts without
     // it, through the thread's implicit producer, every time: its posts keep their order.
-    // An envelope of an event that fits inline is built in its slot by a one-item bulk enqueue (the
-    // only moodycamel call that constructs from another type): built aside, it would be copied in
-    // by wide loads of its fresh narrow stores, the same stall (docs/benchmarks.md).
     template<typename Event, typename Arg>
     EVBUS_FLATTEN bool enqueue_new(delivery_fn delivery, Arg &&arg, producer_token &token, producer_slot *slot) {
         if(EVBUS_UNLIKELY(!token.inner_.valid())) {
             return enqueue_untokened<Event>(delivery, std::forward<Arg>(arg), slot);
         }
-        if constexpr(std::is_same_v<Item, envelope> && envelope::fits_inline<Event> &&
-                     std::is_nothrow_constructible_v<Event, Arg &&>) {
-            const envelope::source<Event, Arg> source{delivery, &arg};
-            return queue_.enqueue_bulk(token.inner_, &source, 1u);
-        } else {
-            Item item = make<Event>(delivery, std::forward<Arg>(arg), slot);
-            if(EVBUS_UNLIKELY(!queue_.enqueue(token.inner_, std::move(item)))) {
-                item_traits::release(item);
-                return false;
-            }
-            return true;
+        Item item = make<Event>(delivery, std::forward<Arg>(arg), slot);
+        if(EVBUS_UNLIKELY(!queue_.enqueue(token.inner_, std::move(item)))) {
+            item_traits::release(item);
+            return false;
         }
+        return true;
     }
 
     /// enqueue_new() without a token (a thread whose tokens were given back at its exit).
@@ -420,7 +411,7 @@ private:
     /// queue could not allocate). Through a valid token (multi_thread), one enqueue each: written so
     /// when moodycamel's explicit enqueue_bulk tripped GCC 12's false -Wstringop-overflow
     /// (concurrentqueue issue #456). That warning came from the path of an invalid token, which is
-    /// now excluded (enqueue_new() uses the bulk call); this loop was not measured against it.
+    /// now excluded; this loop was not measured against the bulk call since.
     std::size_t enqueue_chunk(batch &chunk, std::size_t room, [[maybe_unused]] producer_token *token) {
         if constexpr(Threading::concurrent) {
             if(token != nullptr && token->inner_.valid()) {

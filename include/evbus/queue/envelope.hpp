@@ -38,24 +38,6 @@ struct envelope {
     static constexpr bool fits_inline = std::is_trivially_copyable_v<Event> && sizeof(Event) <= inline_size &&
                                         alignof(Event) <= inline_align;
 
-    /// What builds an envelope in place: its delivery and the argument of an Event that fits
-    /// inline and whose construction cannot throw (a queue constructs the envelope from it in its
-    /// slot, where building it aside and copying it in would read back fresh narrow stores).
-    template<typename Event, typename Arg>
-    struct source {
-        delivery_fn delivery;
-        std::remove_reference_t<Arg> *arg;
-    };
-
-    envelope() = default;
-
-    /// Builds Event{*from.arg} inline, with from.delivery.
-    template<typename Event, typename Arg>
-    explicit envelope(const source<Event, Arg> &from) noexcept: ops{nullptr}, delivery{from.delivery} {
-        static_assert(fits_inline<Event> && std::is_nothrow_constructible_v<Event, Arg &&>);
-        ::new(static_cast<void *>(storage)) Event(std::forward<Arg>(*from.arg));
-    }
-
     const envelope_ops *ops;
     delivery_fn delivery;
     alignas(inline_align) unsigned char storage[inline_size];
