@@ -35,9 +35,10 @@ inline constexpr sketch_raised_table sketch_raised{};
 /// @brief Estimates how often each hash was recorded recently: a count-min sketch of depth four with
 /// 4-bit counters (never an underestimate before aging), halved every `sample` recordings.
 /// @details The four counters of a hash lie in one 64-byte block (16 bytes, 32 counters, per row),
-/// so a recording touches one cache line; it raises each counter by one load from a 512-byte table. Sized once by the
-/// constructor (about 8 bytes per expected entry); nothing allocates afterwards. Hashes are mixed first, so an identity
-/// std::hash (integers, in libstdc++) spreads as well as any.
+/// so a recording touches one cache line; it raises each counter by one load from a 512-byte
+/// table. Sized once by the constructor (about 8 bytes per expected entry); nothing allocates
+/// afterwards. Hashes are mixed first, so an identity std::hash (integers, in libstdc++) spreads as
+/// well as any.
 class frequency_sketch {
 public:
     /// @brief Largest estimate: counters saturate at 15.
