@@ -2,9 +2,11 @@
 //
 // Arguments: the first is what pairs a benchmark with its floor (1 handler; 32-byte events); the
 // second, for the journal's own, is a bit set: 1, a writer thread (else appends write on the
-// publishing thread); 2, a counter for the timestamps instead of system_clock::now() (what the clock
+// publishing thread); 2, a counter for the timestamps instead of the default clock (what the clock
 // read costs); 4, an st_journal_writer (appends from one thread, no lock) instead of a journal_writer;
-// 8, CLOCK_REALTIME_COARSE for the timestamps (a few ns a read, one kernel tick of resolution).
+// 8, CLOCK_REALTIME_COARSE for the timestamps (a few ns a read, one kernel tick of resolution); 16,
+// evbus::system_nanoseconds, a system_clock read per record. Without 2, 8 or 16 the timestamps are
+// the default's: the time-stamp counter where the kernel keeps time by it (the label says which).
 // benchmarks/journal_report.py turns the JSON into the ratios of docs/benchmarks.md.
 // - record/1: publish of a 32-byte event to one handler on an evbus::bus, recorded by a
 //   journal_writer (the file in EVBUS_BENCH_DIR, /tmp by default). Floor: the same publish, then a
@@ -104,15 +106,20 @@ std::int64_t coarse_timestamp() noexcept {
 }
 
 /// The recording benchmarks' configurations: range(1) bit 0, a writer thread; bit 1, a counter
-/// instead of system_clock for the timestamps (what the clock read costs); bit 2, an st_journal_writer;
-/// bit 3, CLOCK_REALTIME_COARSE timestamps.
-evbus::journal_config bench_config(const benchmark::State &state) {
+/// instead of the default clock for the timestamps (what the clock read costs); bit 2, an
+/// st_journal_writer; bit 3, CLOCK_REALTIME_COARSE timestamps; bit 4, system_nanoseconds.
+evbus::journal_config bench_config(benchmark::State &state) {
     evbus::journal_config config;
     config.writer_thread = (state.range(1) & 1) != 0;
     if((state.range(1) & 2) != 0) {
         config.timestamp = &counter_timestamp;
     } else if((state.range(1) & 8) != 0) {
         config.timestamp = &coarse_timestamp;
+    } else if((state.range(1) & 16) != 0) {
+        config.timestamp = &evbus::system_nanoseconds;
+    } else {
+        state.SetLabel(evbus::detail::journal::counter_keeps_time() ? "default clock: time-stamp counter"
+                                                                    : "default clock: system_clock");
     }
     return config;
 }
@@ -156,7 +163,10 @@ BENCHMARK(journal_record)
     ->Args({1, 5})
     ->Args({1, 6})
     ->Args({1, 7})
-    ->Args({1, 13});
+    ->Args({1, 13})
+    ->Args({1, 16})
+    ->Args({1, 17})
+    ->Args({1, 21});
 
 void floor_write(benchmark::State &state) {
     const std::string path = bench_path("raw");
@@ -240,7 +250,10 @@ BENCHMARK(journal_write)
     ->Args({32, 4})
     ->Args({32, 5})
     ->Args({32, 7})
-    ->Args({32, 13});
+    ->Args({32, 13})
+    ->Args({32, 16})
+    ->Args({32, 17})
+    ->Args({32, 21});
 
 /// A journal of 1M quotes, written once per process.
 const std::string &replay_file() {

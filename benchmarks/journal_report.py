@@ -8,7 +8,8 @@ each process. Needs --benchmark_repetitions=N (median aggregates).
 import json
 import sys
 
-FLAGS = ((1, "writer thread"), (2, "counter timestamps"), (8, "coarse timestamps"))
+FLAGS = ((1, "writer thread"), (2, "counter timestamps"), (8, "coarse timestamps"),
+         (16, "a system_clock read per record"))
 
 
 def mode(name):
@@ -69,6 +70,11 @@ def main():
             ratios = ", ".join(f"{gbs(b) / gbs(f):.2f}x" for b, f in zip(bs, fw))
             print(f"| {mode(n)} | {' / '.join(f'{gbs(b):.2f}' for b in bs)} | "
                   f"{' / '.join(f'{mev(b):.1f}' for b in bs)} | {ratios} |")
+
+    labels = sorted({b["label"] for r in runs for b in r.values() if b.get("label")})
+    if labels:
+        print()
+        print("Rows without a timestamp flag use the default clock (" + "; ".join(labels) + ").")
 
     print()
     print("| (c) replay from the page cache into a bus, one handler | M events/s (target >= 5) | GB/s |")

@@ -38,6 +38,7 @@
 #include "io/codec.hpp"
 #include "io/crc32c.hpp"
 #include "io/event_traits.hpp"
+#include "io/journal_clock.hpp"
 #include "io/journal_format.hpp"
 #include "io/journal_reader.hpp"
 #include "io/journal_writer.hpp"

@@ -32,6 +32,7 @@
 #include "../core/threading.hpp"
 #include "codec.hpp"
 #include "event_traits.hpp"
+#include "journal_clock.hpp"
 #include "journal_format.hpp"
 
 namespace evbus {
@@ -42,10 +43,13 @@ struct journal_config {
     std::size_t buffer_size = 256u * 1024u;
     /// @brief flush() (and the destructor) also call fsync(2): what was flushed survives a power loss.
     bool fsync = false;
-    /// @brief Where record timestamps come from: nanoseconds since the Unix epoch (null, the default:
-    /// std::chrono::system_clock). Called once per record, inside the append (under the append lock of a
-    /// journal_writer), so timestamps follow the file's order when the clock does: a simulated clock
-    /// makes a recorded backtest reproducible, and tests give records the times they need.
+    /// @brief Where record timestamps come from: nanoseconds since the Unix epoch. Called once per
+    /// record, inside the append (under the append lock of a journal_writer), so timestamps follow the
+    /// file's order when the clock does: a simulated clock makes a recorded backtest reproducible, and
+    /// tests give records the times they need. Null, the default, is std::chrono::system_clock time:
+    /// where the kernel keeps time by the CPU's time-stamp counter (Linux, x86-64), the append reads
+    /// only the counter, and each buffer's counter values become system_clock time when it is written,
+    /// between two system_clock readings taken around its records; elsewhere, system_nanoseconds().
     std::int64_t (*timestamp)() noexcept = nullptr;
     /// @brief Writes on a thread of the writer's own: a full buffer is handed to it and appends go on
     /// into a second buffer meanwhile; the thread checksums (CRC-32C) and writes it. An append then
@@ -68,14 +72,21 @@ namespace detail::journal {
 inline constexpr std::size_t max_frame_length = 0xFFFFFFF8u;
 
 /// Fills in the CRC-32C of every frame in buffer (whole frames, as append() sealed them): done just
-/// before the buffer is written, so that appending never checksums.
-inline void checksum_frames(byte_buffer &buffer) noexcept {
+/// before the buffer is written, so that appending never checksums. With a span, the frames'
+/// timestamps are counter values, turned into system_clock time first (never decreasing).
+inline void checksum_frames(byte_buffer &buffer, const clock_span *span = nullptr) noexcept {
+    std::int64_t latest = span ? span->from.nanoseconds : 0;
     for(std::size_t at = 0u; buffer.size() - at >= frame_header_size;) {
         std::byte *frame = buffer.data() + at;
         const std::size_t length = padded(load<std::uint32_t>(frame + at_length));
         if(length < frame_header_size || length > buffer.size() - at) {
             EVBUS_ASSERT(false, "evbus::journal_writer: a frame in the write buffer is not whole (a bug in evbus)");
             break; // never loop or walk past the buffer
+        }
+        if(span) {
+            const std::int64_t resolved = span->resolve(load<std::int64_t>(frame + at_timestamp));
+            latest = resolved > latest ? resolved : latest;
+            store(frame + at_timestamp, latest);
         }
         store(frame + at_crc, frame_crc(frame, length));
         at += length;
@@ -138,8 +149,14 @@ class writer_state {
 public:
     writer_state(int fd, const journal_config &config)
         : threshold_{config.buffer_size == 0u ? 1u : config.buffer_size}, fsync_{config.fsync},
-          timestamp_{config.timestamp ? config.timestamp : &system_now}, buffer_{threshold_ + threshold_ / 2u + 256u},
-          fd_{fd} {}
+          ticks_{config.timestamp == nullptr && counter_keeps_time()}, timestamp_{config.timestamp ? config.timestamp
+                                                                                  : ticks_         ? &counter_ticks
+                                                                                           : &system_nanoseconds},
+          buffer_{threshold_ + threshold_ / 2u + 256u}, fd_{fd} {
+        if(ticks_) {
+            anchor_ = take_anchor();
+        }
+    }
 
     writer_state(const writer_state &) = delete;
     writer_state &operator=(const writer_state &) = delete;
@@ -155,7 +172,7 @@ public:
     /// Writes the file header at once, so that the file is a valid (empty) journal from the start.
     void write_header() {
         std::byte header[file_header_size];
-        make_file_header(header, timestamp_());
+        make_file_header(header, ticks_ ? anchor_.nanoseconds : timestamp_());
         std::lock_guard<std::mutex> lock{mutex_};
         const int error_number = write_fully(header, sizeof header, 0u);
         if(error_number != 0) {
@@ -310,10 +327,10 @@ private:
         std::uint64_t announced_at; // file offset of the type entry
     };
 
-    [[nodiscard]] static std::int64_t system_now() noexcept {
-        return static_cast<std::int64_t>(
-            std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-                .count());
+    /// The span of the records in buffer_ (counter timestamps), which ends now: the next begins here.
+    [[nodiscard]] clock_span close_span() noexcept {
+        const clock_anchor now = take_anchor();
+        return clock_span{std::exchange(anchor_, now), now};
     }
 
     /// Appends the type-table entry of `id`, the first time a record of it goes into the buffer.
@@ -371,6 +388,9 @@ private:
         if(buffer_.size() == 0u) {
             return;
         }
+        if(ticks_) {
+            spare_span_ = close_span();
+        }
         std::swap(buffer_, spare_);
         spare_records_ = buffered_records_;
         buffered_records_ = 0u;
@@ -399,8 +419,9 @@ private:
                 return; // stopping, and everything handed over is written
             }
             const std::uint64_t at = offset_; // only this thread moves offset_ while it runs
+            const clock_span span = spare_span_;
             lock.unlock();
-            checksum_frames(spare_);
+            checksum_frames(spare_, ticks_ ? &span : nullptr);
             const int error_number = write_fully(spare_.data(), spare_.size(), at);
             lock.lock();
             if(error_number == 0) {
@@ -454,7 +475,12 @@ private:
         if(buffer_.size() == 0u) {
             return true;
         }
-        checksum_frames(buffer_);
+        if(ticks_) {
+            const clock_span span = close_span();
+            checksum_frames(buffer_, &span);
+        } else {
+            checksum_frames(buffer_);
+        }
         const int error_number = write_fully(buffer_.data(), buffer_.size(), offset_);
         if(error_number != 0) {
             fail(error_number);
@@ -479,6 +505,7 @@ private:
     // Set at construction, read-only after.
     const std::size_t threshold_;
     const bool fsync_;
+    const bool ticks_; // timestamps are counter ticks until the buffer is written (journal_config::timestamp)
     std::int64_t (*const timestamp_)() noexcept;
     bool threaded_{false}; // set before the writer thread starts
     // The append side, guarded by append_mutex_ (touched by close() and the file side's functions
@@ -492,6 +519,7 @@ private:
     std::uint64_t dropped_{0u}; // appended after close, or too long for a frame
     bool closed_{false};
     std::vector<type_slot> types_;
+    clock_anchor anchor_{}; // with ticks_: taken before the first record now in buffer_
     // The file side, guarded by mutex_.
     mutable std::mutex mutex_;
     int fd_;
@@ -506,6 +534,7 @@ private:
     bool lost_{false};                // the thread failed a write since the last hand-over
     byte_buffer spare_;               // the buffer being written (in_flight_), else the next one to fill
     std::uint64_t spare_records_{0u}; // records in spare_
+    clock_span spare_span_{};         // with ticks_: the span of spare_'s records
     std::uint64_t handed_{0u};        // buffers handed over
     std::uint64_t written_{0u};       // buffers the thread is done with
     std::condition_variable work_;    // the thread waits here for a buffer or stop_
@@ -521,7 +550,7 @@ private:
 /// destruction, each frame checksummed just before. Threading is multi_thread (journal_writer:
 /// appends from any thread, under a mutex) or single_thread (st_journal_writer: appends from one
 /// thread at a time, no lock). Timestamps are std::chrono::system_clock nanoseconds since the Unix
-/// epoch unless journal_config::timestamp says otherwise; sequence numbers start at 1 and follow the
+/// epoch, or what journal_config::timestamp gives; sequence numbers start at 1 and follow the
 /// order of appends. See docs/journal.md.
 template<typename Threading>
 class basic_journal_writer {
