@@ -30,6 +30,7 @@
 #include "../core/channel.hpp"
 #include "../core/subscription.hpp"
 #include "../core/threading.hpp"
+#include "../sync/spin.hpp"
 #include "codec.hpp"
 #include "event_traits.hpp"
 #include "journal_clock.hpp"
@@ -134,7 +135,8 @@ private:
 /// What a journal writer shares with its recording handlers, which may outlive it.
 ///
 /// Two sides, two locks. The append side (the buffer being filled, the sequence, the type table)
-/// is guarded by Threading's mutex: std::mutex with multi_thread, nothing with single_thread, whose
+/// is guarded by a spin_mutex with multi_thread (an append holds it for tens of nanoseconds; its
+/// release is a store, where std::mutex's is a read-modify-write), nothing with single_thread, whose
 /// appends come from one thread at a time. The file side (the file, its offset, the buffer handed
 /// to the writer thread, the write counters) is guarded by mutex_, always a real one: the writer
 /// thread takes it. An append takes only the first; a full buffer, flush() and close() take both,
@@ -144,7 +146,7 @@ class writer_state {
     static_assert(std::is_same_v<Threading, multi_thread> || std::is_same_v<Threading, single_thread>,
                   "evbus::basic_journal_writer<Threading>: Threading is evbus::multi_thread (appends from any "
                   "thread) or evbus::single_thread (appends from one thread at a time)");
-    using append_mutex = typename Threading::mutex;
+    using append_mutex = std::conditional_t<Threading::concurrent, spin_mutex, null_mutex>;
 
 public:
     writer_state(int fd, const journal_config &config)
@@ -548,7 +550,7 @@ private:
 /// @details Appending copies the event into a buffer on the delivering thread; the buffer goes to
 /// the file in one write(2) when it holds journal_config::buffer_size bytes, at flush(), and at
 /// destruction, each frame checksummed just before. Threading is multi_thread (journal_writer:
-/// appends from any thread, under a mutex) or single_thread (st_journal_writer: appends from one
+/// appends from any thread, under a spin lock) or single_thread (st_journal_writer: appends from one
 /// thread at a time, no lock). Timestamps are std::chrono::system_clock nanoseconds since the Unix
 /// epoch, or what journal_config::timestamp gives; sequence numbers start at 1 and follow the
 /// order of appends. See docs/journal.md.
@@ -623,7 +625,7 @@ private:
     std::shared_ptr<detail::journal::writer_state<Threading>> state_;
 };
 
-/// @brief A journal writer whose appends may come from any thread (they take a mutex).
+/// @brief A journal writer whose appends may come from any thread (they take a spin lock).
 using journal_writer = basic_journal_writer<multi_thread>;
 
 /// @brief A journal writer whose appends come from one thread at a time (no lock): it records an

@@ -60,6 +60,25 @@ private:
     unsigned calls_{0u};
 };
 
+/// A lock for critical sections of a few tens of nanoseconds: one exchange to take it, a release
+/// store to give it back (no read-modify-write, no system call), and backoff() while another holds it.
+class spin_mutex {
+public:
+    void lock() noexcept {
+        while(locked_.exchange(true, std::memory_order_acquire)) {
+            backoff wait;
+            do {
+                wait();
+            } while(locked_.load(std::memory_order_relaxed));
+        }
+    }
+
+    void unlock() noexcept { locked_.store(false, std::memory_order_release); }
+
+private:
+    std::atomic<bool> locked_{false};
+};
+
 } // namespace evbus::detail
 
 #endif
